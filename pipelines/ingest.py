@@ -1,0 +1,45 @@
+"""The ingestion pipeline: read, decode and validate, drop duplicates.
+
+``build_ingest`` wires the composites and returns the PCollections, so tests
+and later stages use them; ``pipelines.run`` chooses I/O and runs.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import apache_beam as beam
+
+from journeys.config import Config
+from journeys.transforms.dead_letter_publish import PublishDeadLetters
+from journeys.transforms.dedup import DropDuplicateEvents
+from journeys.transforms.file_read import ReadEventFiles
+from journeys.transforms.kafka_read import PartitionRange, ReadKafkaMessages
+from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
+from journeys.pipelines.sources import FILE, KAFKA, Source
+
+
+class Ingested(NamedTuple):
+    events: beam.PCollection  # Event, unique event_id
+    dead_letters: beam.PCollection  # DeadLetter
+
+
+def read_raw(p: beam.Pipeline, source: Source, config: Config,
+             ranges: Sequence[PartitionRange] = ()) -> beam.PCollection:
+    if source.kind == KAFKA:
+        return p | "ReadKafka" >> ReadKafkaMessages(source.location, ranges, config.kafka,
+                                                    config.topics.by_channel_topic())
+    if source.kind == FILE:
+        return p | "ReadFiles" >> ReadEventFiles(source.location)
+    raise ValueError(f"unknown source kind {source.kind!r}")
+
+
+def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
+                 dead_letter_bootstrap: str | None = None) -> Ingested:
+    """``dead_letter_bootstrap``: publish dead letters' raw bytes to that broker too."""
+    parsed = raw | "ParseEvents" >> ParseEvents(config.validation, run_started_ms, config.kafka.registry_url)
+    events = parsed[EVENTS] | "DropDuplicateEvents" >> DropDuplicateEvents()
+    dead_letters = parsed[DEAD_LETTERS]
+    if dead_letter_bootstrap:
+        dead_letters = dead_letters | "PublishDeadLetters" >> PublishDeadLetters(
+            dead_letter_bootstrap, config.topics.dead_letters)
+    return Ingested(events, dead_letters)
