@@ -68,6 +68,10 @@ def cmd_run(args) -> int:
                                     warehouse=args.warehouse, runner=args.runner, config=_config(args),
                                     beam_args=tuple(args.beam_args)))
     print("\n".join(summary.lines()))
+    if args.warehouse and args.warehouse.startswith("duckdb:"):
+        from journeys.journey_summary import summary_lines
+
+        print("\n".join(summary_lines(args.warehouse[len("duckdb:"):])))
     return 0 if summary.balanced else EXIT_BAD_INPUT
 
 

@@ -2,7 +2,7 @@
 
 Starts a local single-node Kafka, publishes a synthetic day of web, app and
 chat events in both wire framings plus a handful of bad messages, runs the
-pipeline into a DuckDB file and prints the run summary.
+pipeline into a DuckDB file and prints the run and journey summaries.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from kafka import KafkaProducer
 
 from journeys.broker import LocalKafka, create_topics, ensure_kafka_jars
 from journeys.config import Config
+from journeys.journey_summary import summary_lines
 from journeys.produce import MIXED, publish, report_lines
 from journeys.summary import RunSummary
 from journeys.synthetic import generate_events
@@ -60,7 +61,7 @@ def run_demo(request: DemoRequest, say: Callable[[str], None] = print) -> RunSum
         warehouse = request.workdir / "journeys.duckdb"
         summary = run_ingest(RunRequest(source=Source(KAFKA, bootstrap), output_dir=request.workdir / "runs",
                                         warehouse=f"duckdb:{warehouse}", config=config))
-        for line in summary.lines():
+        for line in summary.lines() + summary_lines(warehouse):
             say(line)
         say(f"warehouse: {warehouse}")
         return summary

@@ -13,6 +13,9 @@ class RunSummary:
     duplicates: int
     dead_letters: int
     dead_letter_reasons: dict[str, int] = field(default_factory=dict)
+    journeys: int = 0
+    page_views: int = 0
+    friction_points: int = 0
 
     @property
     def balanced(self) -> bool:
@@ -24,11 +27,13 @@ class RunSummary:
                    if name.startswith(DEAD_LETTER_PREFIX)}
         return cls(input=counters.get("input", 0), processed=counters.get("processed", 0),
                    duplicates=counters.get("duplicates", 0), dead_letters=counters.get("dead_letters", 0),
-                   dead_letter_reasons=dict(sorted(reasons.items())))
+                   dead_letter_reasons=dict(sorted(reasons.items())), journeys=counters.get("journeys", 0),
+                   page_views=counters.get("page_views", 0), friction_points=counters.get("friction_points", 0))
 
     def lines(self) -> list[str]:
         check = "ok" if self.balanced else "MISMATCH"
         out = [f"input {self.input} = processed {self.processed} + duplicates {self.duplicates}"
                f" + dead letters {self.dead_letters} ({check})"]
         out += [f"  dead letter {reason}: {count}" for reason, count in self.dead_letter_reasons.items()]
+        out.append(f"journeys {self.journeys}, page views {self.page_views}, friction points {self.friction_points}")
         return out

@@ -1,7 +1,8 @@
-"""The ingestion pipeline: read, decode and validate, drop duplicates.
+"""The pipeline: read, decode and validate, drop duplicates, build journeys.
 
-``build_ingest`` wires the composites and returns the PCollections, so tests
-and later stages use them; ``pipelines.run`` chooses I/O and runs.
+``build_ingest`` and ``build_journeys`` wire the composites and return the
+PCollections, so tests and later stages use them; ``pipelines.run`` chooses
+I/O and runs.
 """
 from __future__ import annotations
 
@@ -13,9 +14,17 @@ from journeys.config import Config
 from journeys.transforms.dead_letter_publish import PublishDeadLetters
 from journeys.transforms.dedup import DropDuplicateEvents
 from journeys.transforms.file_read import ReadEventFiles
+from journeys.transforms.journeys import SessioniseJourneys, StitchIdentities
 from journeys.transforms.kafka_read import PartitionRange, ReadKafkaMessages
 from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
 from journeys.pipelines.sources import FILE, KAFKA, Source
+
+
+class JourneyOutputs(NamedTuple):
+    customers: beam.PCollection  # CustomerJourneys, one per customer
+    journeys: beam.PCollection  # Journey
+    page_views: beam.PCollection  # PageView
+    friction: beam.PCollection  # FrictionPoint
 
 
 class Ingested(NamedTuple):
@@ -43,3 +52,14 @@ def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
         dead_letters = dead_letters | "PublishDeadLetters" >> PublishDeadLetters(
             dead_letter_bootstrap, config.topics.dead_letters)
     return Ingested(events, dead_letters)
+
+
+def build_journeys(events: beam.PCollection, config: Config) -> JourneyOutputs:
+    customers = (events
+                 | "StitchIdentities" >> StitchIdentities()
+                 | "SessioniseJourneys" >> SessioniseJourneys(config))
+    return JourneyOutputs(
+        customers,
+        customers | "Journeys" >> beam.FlatMap(lambda c: c.journeys),
+        customers | "PageViews" >> beam.FlatMap(lambda c: c.page_views),
+        customers | "FrictionPoints" >> beam.FlatMap(lambda c: c.friction))

@@ -23,7 +23,7 @@ from journeys.decode import DeadLetter
 from journeys.summary import RunSummary
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
-from journeys.pipelines.ingest import build_ingest, read_raw
+from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
 from journeys.pipelines.runners import make_options, make_runner
 from journeys.pipelines.sources import FILE, KAFKA, Source
 
@@ -67,6 +67,12 @@ def run_ingest(request: RunRequest) -> RunSummary:
     (ingested.dead_letters
      | "DeadLetterRows" >> beam.Map(dead_letter_row)
      | "WriteDeadLetters" >> WriteToText(str(run_dir / "dead_letters"), file_name_suffix=".jsonl"))
+    built = build_journeys(ingested.events, config)
+    for name, rows in (("journeys", built.journeys), ("page_views", built.page_views),
+                       ("friction_events", built.friction)):
+        (rows
+         | f"{_camel(name)}Rows" >> beam.Map(lambda row: json.dumps(row._asdict()))
+         | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl"))
     result = pipeline.run()
     result.wait_until_finish()
 
@@ -77,6 +83,10 @@ def run_ingest(request: RunRequest) -> RunSummary:
     return RunSummary.from_counters(counters(result))
 
 
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
 def require_files(pattern: str) -> None:
     if not FileSystems.match([pattern])[0].metadata_list:
         raise FileNotFoundError(f"--source file:{pattern}: no file matches")
@@ -85,8 +95,7 @@ def require_files(pattern: str) -> None:
 def land_in_warehouse(warehouse: str, run_dir: Path) -> None:
     if not warehouse.startswith(DUCKDB_PREFIX):
         raise ValueError(f"--warehouse {warehouse!r}: only duckdb:PATH is supported so far")
-    landing.land(warehouse[len(DUCKDB_PREFIX):], sorted(run_dir.glob("events-*.jsonl")),
-                 sorted(run_dir.glob("dead_letters-*.jsonl")))
+    landing.land(warehouse[len(DUCKDB_PREFIX):], run_dir)
 
 
 def counters(result) -> dict[str, int]:

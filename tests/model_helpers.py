@@ -1,0 +1,30 @@
+"""Hand-built events for the journey model tests."""
+from journeys.events import Event
+
+T0 = 1_767_571_200_000  # 2026-01-05T00:00:00Z
+SECOND = 1_000
+MINUTE = 60 * SECOND
+HOUR = 60 * MINUTE
+
+
+def ev(event_id, event_type, at_ms, anonymous_id="cookie-1", channel=None, **fields):
+    if channel is None:
+        channel = ("app" if event_type in {"screen_view", "tap", "app_open", "app_background", "app_foreground"}
+                   else "chat" if event_type in {"conversation_start", "message", "handoff_requested",
+                                                 "agent_joined", "conversation_end", "csat"}
+                   else "web")
+    if channel == "chat":
+        fields.setdefault("conversation_id", "conv-1")
+    return Event(event_id, event_type, channel, T0 + at_ms, anonymous_id, **fields)
+
+
+def view(event_id, path, at_ms, anonymous_id="cookie-1", **fields):
+    return ev(event_id, "page_view", at_ms, anonymous_id, page_url=f"https://shop.example.com{path}", **fields)
+
+
+def ping(event_id, path, at_ms, anonymous_id="cookie-1"):
+    return ev(event_id, "page_ping", at_ms, anonymous_id, page_url=f"https://shop.example.com{path}")
+
+
+def screen(event_id, name, at_ms, anonymous_id="device-1"):
+    return ev(event_id, "screen_view", at_ms, anonymous_id, screen_name=name)
