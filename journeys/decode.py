@@ -40,6 +40,7 @@ class RawRecord(NamedTuple):
     partition: int
     offset: int
     record: Mapping[str, Any]
+    timestamp_ms: int | None = None
 
 
 class DeadLetter(NamedTuple):
@@ -90,10 +91,10 @@ def to_event_or_dead_letter(item: RawMessage | RawRecord, catalog: SchemaCatalog
 def dead_letter(item: RawMessage | RawRecord, reason: str, detail: str, run_started_ms: int) -> DeadLetter:
     if isinstance(item, RawRecord):
         raw = json.dumps(item.record, default=str, sort_keys=True).encode("utf-8")
-        received_ms = run_started_ms
     else:
         raw = item.value
-        received_ms = item.timestamp_ms if item.timestamp_ms is not None else run_started_ms
+    # The input's own time (Kafka timestamp, file modification time) keeps re-runs identical.
+    received_ms = item.timestamp_ms if item.timestamp_ms is not None else run_started_ms
     return DeadLetter(
         source=item.source, partition=item.partition, offset=item.offset,
         received_at=datetime.fromtimestamp(received_ms / 1000, timezone.utc).isoformat(),

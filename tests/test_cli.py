@@ -82,3 +82,9 @@ def test_demo_runs_the_whole_path(tmp_path):
     assert con.execute("SELECT count(*) FROM events").fetchone()[0] == summary.processed
     assert con.execute("SELECT count(DISTINCT channel) FROM events").fetchone()[0] == 3
     assert any(line.startswith("input ") for line in lines)
+    journeys = con.execute("SELECT count(*) FROM journeys").fetchone()[0]
+    assert journeys == summary.journeys > 0
+    assert con.execute("SELECT count(*) FROM page_views").fetchone()[0] == summary.page_views > 0
+    assert con.execute("SELECT count(*) FROM friction_events").fetchone()[0] == summary.friction_points > 0
+    assert any(line.startswith(f"journeys {journeys} of ") for line in lines)
+    assert "top friction points:" in lines and "time on page by page (median s, views):" in lines
