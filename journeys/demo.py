@@ -42,7 +42,7 @@ def run_demo(request: DemoRequest, say: Callable[[str], None] = print) -> RunSum
 
     config = request.config
     request.workdir.mkdir(parents=True, exist_ok=True)
-    say("fetching Kafka jars (first run only) ...")
+    say("checking the Kafka broker jars (fetched from Maven Central on first use) ...")
     ensure_kafka_jars()
     broker = LocalKafka(request.workdir / "kafka")
     if broker.status()["running"]:

@@ -26,6 +26,10 @@ def _load_file(name: str) -> Any:
     return json.loads(resources.files("journeys.schemas").joinpath(name).read_text())
 
 
+class RegistryUnavailable(RuntimeError):
+    """The registry could not answer; the run fails rather than dead-letter good messages."""
+
+
 class SchemaCatalog:
     def __init__(self, registry_url: str | None = None):
         pins = _load_file(_REGISTRY_FILE)
@@ -79,7 +83,10 @@ class SchemaCatalog:
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 raise WireError("unknown_schema_id", f"registry has no schema id {schema_id}") from None
-            raise
+            raise RegistryUnavailable(f"schema registry {url} answered {exc.code}") from None
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            # Not the message's fault: fail the bundle so the runner retries, never dead-letter.
+            raise RegistryUnavailable(f"schema registry {url} unreachable: {exc}") from None
         return fastavro.parse_schema(json.loads(body["schema"]))
 
 
