@@ -9,7 +9,7 @@ from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import trigger, window
 
-from journeys import landing
+from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
 from journeys.config import Config
 from journeys.journey_builder import build_customer_journeys
 from journeys.pipelines.ingest import build_journeys
@@ -117,4 +117,6 @@ def land_snapshot(warehouse, run_dir, snapshot):
                        ("friction_events", snapshot.friction)):
         (run_dir / f"{name}-00000-of-00001.jsonl").write_text(
             "".join(json.dumps(r._asdict()) + "\n" for r in rows))
-    landing.land(warehouse, run_dir)
+    target = DuckDBWarehouse(f"duckdb:{warehouse}")
+    target.migrate()
+    target.land(run_dir)

@@ -1,0 +1,233 @@
+"""A real PostgreSQL server (Debian's ``postgresql`` package) run from a private data dir.
+
+No system cluster, no systemd: ``initdb`` + ``postgres`` on 127.0.0.1 and a free port.
+The pid and URL live in ``<data_dir>/state.json`` so any other process can ask for the
+status or stop it.  As root, the server runs as the ``postgres`` system user (the Debian
+package creates it) because postgres refuses to run as root.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+HOST = "127.0.0.1"
+USER = "journeys"
+DATABASE = "journeys"
+MAINTENANCE_DB = "postgres"  # always exists after initdb; used to create DATABASE
+PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+REQUIRED_BINARIES = ("initdb", "pg_ctl", "postgres")
+SERVICE_USER = "postgres"
+INSTALL_HINT = ("PostgreSQL server binaries not found: ./dev setup installs the Debian package "
+                "postgresql (or run: apt-get install postgresql), or set JOURNEYS_PG_BIN")
+SHARED_BUFFERS = "32MB"  # tests and dev data are small; the 128MB default is wasted RAM
+MAX_CONNECTIONS = 50
+MAX_SOCKET_PATH = 100  # sun_path is 108 bytes incl. "/.s.PGSQL.<port>" suffix room
+INITDB_TIMEOUT_S = 120
+POLL_INTERVAL_S = 0.1
+CONNECT_TIMEOUT_S = 2
+LOG_TAIL_LINES = 30
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def find_pg_bin() -> Path:
+    override = os.environ.get("JOURNEYS_PG_BIN")
+    candidates = [Path(override)] if override else sorted(
+        Path("/").glob(PG_BIN_GLOB.lstrip("/")), key=lambda p: _version_key(p.parent.name),
+        reverse=True)
+    for bin_dir in candidates:  # highest major version first
+        if all((bin_dir / name).is_file() for name in REQUIRED_BINARIES):
+            return bin_dir
+    raise RuntimeError(INSTALL_HINT + (f" (JOURNEYS_PG_BIN={override} lacks them)" if override else ""))
+
+
+def _version_key(text: str) -> tuple:
+    return tuple(int(p) if p.isdigit() else -1 for p in text.split("."))
+
+
+def _url(port: int, database: str = DATABASE) -> str:
+    return f"postgresql://{USER}@{HOST}:{port}/{database}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=CONNECT_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def _service_account() -> pwd.struct_passwd | None:
+    """Who the server runs as: None means "as ourselves" (we are not root)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        raise RuntimeError(f"running as root needs the system user {SERVICE_USER!r}; " + INSTALL_HINT)
+
+
+def _grant_access(data_dir: Path, account: pwd.struct_passwd) -> None:
+    # The service user must own the data dir and be able to *traverse* to it; pytest's
+    # /tmp/pytest-of-root is 0700, so add search (x, not read) for others on ancestors.
+    for parent in reversed(data_dir.parents):
+        mode = parent.stat().st_mode
+        if not mode & 0o001:
+            os.chmod(parent, mode | 0o001)
+    # Only these two: initdb creates everything inside pgdata as the service user already.
+    for path in (data_dir, data_dir / "pgdata"):
+        os.chown(path, account.pw_uid, account.pw_gid)
+
+
+class LocalPostgres:
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir).resolve()
+        self.pgdata = self.data_dir / "pgdata"  # initdb wants an empty dir; state.json lives beside it
+        self.state_file = self.data_dir / "state.json"
+        self.log_file = self.data_dir / "server.log"
+        self._proc: subprocess.Popen | None = None
+
+    def _state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _alive(self, pid: int | None) -> bool:
+        if not pid:
+            return False
+        if self._proc is not None and self._proc.pid == pid:
+            return self._proc.poll() is None
+        try:
+            os.kill(pid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        # Guard against pid reuse: only a postgres serving *our* pgdata counts.
+        with contextlib.suppress(OSError):
+            return str(self.pgdata).encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return False
+
+    @property
+    def url(self) -> str | None:
+        state = self._state()
+        return state.get("url") if self._alive(state.get("pid")) else None
+
+    def status(self) -> dict:
+        state = self._state()
+        running = self._alive(state.get("pid"))
+        return {"running": running, "url": state.get("url") if running else None,
+                "pid": state.get("pid") if running else None,
+                "port": state.get("port") if running else None,
+                "accepting": running and _port_open(state["port"]), "data_dir": str(self.data_dir)}
+
+    def start(self, port: int | None = None, *, die_with_parent: bool = False,
+              timeout_s: float = 60, fsync: bool = True) -> str:
+        if self.url:
+            return self.url
+        bin_dir, account = find_pg_bin(), _service_account()
+        as_service = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []} if account else {}
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        if account:
+            _grant_access(self.data_dir, account)
+        if not (self.pgdata / "PG_VERSION").exists():  # initdb only once: it refuses a used dir
+            proc = subprocess.run(
+                [bin_dir / "initdb", "-D", self.pgdata, "-U", USER, "--auth=trust", "--encoding=UTF8",
+                 "--locale=C", "--no-instructions"], cwd=self.data_dir, capture_output=True,
+                text=True, timeout=INITDB_TIMEOUT_S, **as_service)
+            if proc.returncode != 0:
+                raise RuntimeError(f"initdb failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        port = port or _free_port()
+        # A unix socket in data_dir avoids /var/run/postgresql (root-owned, maybe absent);
+        # a path too long for sun_path would stop the server, so then go TCP-only.
+        sockets = str(self.data_dir) if len(str(self.data_dir)) < MAX_SOCKET_PATH else ""
+        settings = {"listen_addresses": HOST, "port": port, "unix_socket_directories": sockets,
+                    "shared_buffers": SHARED_BUFFERS, "max_connections": MAX_CONNECTIONS,
+                    "fsync": "on" if fsync else "off", "logging_collector": "off"}
+        args = [a for k, v in settings.items() for a in ("-c", f"{k}={v}")]
+        with open(self.log_file, "ab") as log:
+            if account:
+                os.chown(self.log_file, account.pw_uid, account.pw_gid)
+            # postgres itself (not pg_ctl, which forks a grandchild) so PDEATHSIG reaches it;
+            # own session so a terminal Ctrl-C does not hit it before our teardown does.
+            self._proc = subprocess.Popen(
+                [bin_dir / "postgres", "-D", self.pgdata, *args], stdin=subprocess.DEVNULL,
+                stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True,
+                preexec_fn=_die_with_parent(os.getpid()) if die_with_parent else None, **as_service)
+        url = _url(port)
+        self.state_file.write_text(json.dumps({"pid": self._proc.pid, "port": port, "url": url}))
+        try:
+            self._wait_ready(port, timeout_s)
+            with psycopg.connect(_url(port, MAINTENANCE_DB), autocommit=True) as c:
+                if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
+                    c.execute(f'CREATE DATABASE "{DATABASE}"')
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+        except BaseException:
+            self.stop()
+            raise
+        return url
+
+    def _wait_ready(self, port: int, timeout_s: float) -> None:
+        target = _url(port, MAINTENANCE_DB)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"postgres exited with {self._proc.returncode}:\n{self._log_tail()}")
+            # Port open is not enough: during crash recovery it answers "starting up".
+            with contextlib.suppress(psycopg.OperationalError):
+                psycopg.connect(target, connect_timeout=CONNECT_TIMEOUT_S).close()
+                return
+            time.sleep(POLL_INTERVAL_S)
+        raise TimeoutError(f"postgres not ready on port {port} after {timeout_s}s:\n{self._log_tail()}")
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
+        except OSError:
+            return "(no server.log)"
+
+    def stop(self, timeout_s: float = 30) -> None:
+        pid = self._state().get("pid") or (self._proc.pid if self._proc else None)
+        if self._alive(pid):
+            # SIGINT = "fast" shutdown: roll back sessions, checkpoint, exit. SIGQUIT
+            # (immediate, needs crash recovery next start) only if that hangs.
+            for sig in (signal.SIGINT, signal.SIGQUIT):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+                deadline = time.monotonic() + timeout_s
+                while self._alive(pid) and time.monotonic() < deadline:
+                    time.sleep(POLL_INTERVAL_S)
+                if not self._alive(pid):
+                    break
+        if self._proc is not None:
+            self._proc.wait()  # reap, or the pid lingers as a zombie
+            self._proc = None
+        self.state_file.unlink(missing_ok=True)
+
+
+def _die_with_parent(parent_pid: int):
+    # Loaded before fork: importing in the forked child of a threaded parent can deadlock.
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def preexec() -> None:
+        # Popen switches user/group *before* preexec_fn runs; that order matters because
+        # the kernel clears PDEATHSIG whenever the process credentials change.
+        # SIGINT = fast shutdown. Fires when the *thread* that called start() exits.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
+        if os.getppid() != parent_pid:  # parent already gone before prctl took effect
+            os._exit(1)
+    return preexec

@@ -1,0 +1,16 @@
+"""Warehouses by URL: ``duckdb:PATH``, ``postgresql://...``, ``bigquery:PROJECT.DATASET``."""
+from __future__ import annotations
+
+from journeys.warehouses.base import Warehouse
+
+
+def warehouse_for(url: str) -> Warehouse:
+    if url.startswith("duckdb:"):
+        from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
+
+        return DuckDBWarehouse(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from journeys.warehouses.postgres_warehouse import PostgresWarehouse
+
+        return PostgresWarehouse(url)
+    raise ValueError(f"--warehouse {url!r}: expected duckdb:PATH, postgresql://... or bigquery:PROJECT.DATASET")

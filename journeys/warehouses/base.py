@@ -1,0 +1,173 @@
+"""One sink interface for every warehouse: migrate, then land a run in one transaction.
+
+A run's outputs are JSON-lines files per table under the run directory, each
+line one row in the table's own column names (times as epoch ms or ISO-8601).
+``land`` stages them and applies them with portable SQL, so DuckDB and
+PostgreSQL share the semantics:
+
+- keyed tables (events, dead_letters, the daily aggregates) are upserted on
+  their keys: the same input twice leaves the same rows;
+- journeys replace, for their customer, every stored journey they overlap in
+  time (with its page views and friction rows): a journey that grew, or that
+  merged two earlier ones after a late event, takes their place.
+"""
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+MIGRATIONS_TABLE = "journeys_schema_migrations"
+_MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+# Upsert keys; tables not listed here are replaced through their journey.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    "events": ("event_id",),
+    "dead_letters": ("source", "partition", "offset"),
+    "page_stats_daily": ("day", "channel", "page"),
+    "friction_daily": ("day", "friction_type", "page"),
+    "journey_stats_daily": ("day", "acquisition_channel"),
+    "path_edges_daily": ("day", "from_page", "to_page"),
+}
+JOURNEY_TABLES = ("journeys", "page_views", "friction_events")
+TIME_COLUMNS = frozenset({"event_time", "received_at", "started_at", "ended_at", "viewed_at", "occurred_at"})
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every file in schemas/migrations, in order."""
+    folder = resources.files("journeys.schemas").joinpath("migrations")
+    found = []
+    for entry in folder.iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text()))
+    return sorted(found)
+
+
+def run_files(run_dir: Path, table: str) -> list[Path]:
+    return sorted(Path(run_dir).glob(f"{table}-*.jsonl"))
+
+
+def read_rows(paths: list[Path]) -> Iterator[dict[str, Any]]:
+    for path in paths:
+        with open(path, encoding="utf-8") as stream:
+            for line in stream:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def to_time(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(value / 1000, timezone.utc)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def column_value(column: str, value: Any) -> Any:
+    if column in TIME_COLUMNS:
+        return to_time(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return value
+
+
+def split_statements(sql: str) -> list[str]:
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+class Warehouse(ABC):
+    """A warehouse URL's tables: ``migrate()`` at start, ``land(run_dir)`` per run."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    # -- what each backend provides -------------------------------------------
+    @abstractmethod
+    def connect(self):
+        """A DB-API connection in manual-commit mode."""
+
+    @abstractmethod
+    def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
+        """Create temp table ``staged_<table>`` shaped like ``table`` and load ``rows`` into it."""
+
+    # -- shared ----------------------------------------------------------------
+    placeholder = "?"  # the driver's parameter marker
+
+    def columns(self, con, table: str) -> list[str]:
+        cursor = con.cursor()
+        cursor.execute("SELECT column_name FROM information_schema.columns "
+                       f"WHERE table_name = {self.placeholder} ORDER BY ordinal_position", [table])
+        return [row[0] for row in cursor.fetchall()]
+
+    def migrate(self) -> list[int]:
+        """Applies the migrations not applied yet, each in its own transaction; returns their versions."""
+        con = self.connect()
+        try:
+            cursor = con.cursor()
+            cursor.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+                           "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)")
+            con.commit()
+            cursor.execute(f"SELECT version FROM {MIGRATIONS_TABLE}")
+            done = {row[0] for row in cursor.fetchall()}
+            applied = []
+            for version, name, sql in migrations():
+                if version in done:
+                    continue
+                for statement in split_statements(sql):
+                    cursor.execute(statement)
+                cursor.execute(f"INSERT INTO {MIGRATIONS_TABLE} VALUES ({', '.join([self.placeholder] * 3)})",
+                               [version, name, datetime.now(timezone.utc)])
+                con.commit()
+                applied.append(version)
+            return applied
+        finally:
+            con.close()
+
+    def land(self, run_dir: Path) -> dict[str, int]:
+        """Applies a run's outputs in one transaction; returns rows staged per table."""
+        con = self.connect()
+        staged: dict[str, int] = {}
+        try:
+            cursor = con.cursor()
+            for table in (*TABLE_KEYS, *JOURNEY_TABLES):
+                files = run_files(run_dir, table)
+                if not files and table not in JOURNEY_TABLES:
+                    continue
+                columns = self.columns(con, table)
+                rows = [tuple(column_value(c, row.get(c)) for c in columns) for row in read_rows(files)]
+                self.stage(con, table, columns, rows)
+                staged[table] = len(rows)
+                if table in TABLE_KEYS:
+                    self._upsert(cursor, table)
+            if staged.get("journeys"):
+                self._replace_journeys(cursor)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+        finally:
+            con.close()
+        return staged
+
+    def _upsert(self, cursor, table: str) -> None:
+        match = " AND ".join(f's."{k}" IS NOT DISTINCT FROM t."{k}"' for k in TABLE_KEYS[table])
+        cursor.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM staged_{table} s WHERE {match})")
+        cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
+
+    def _replace_journeys(self, cursor) -> None:
+        cursor.execute("""
+          CREATE TEMP TABLE replaced_journeys AS
+          SELECT DISTINCT old.journey_id FROM journeys old JOIN staged_journeys new
+            ON old.customer_id = new.customer_id
+           AND (old.journey_id = new.journey_id
+                OR (old.started_at <= new.ended_at AND old.ended_at >= new.started_at))""")
+        for table in ("friction_events", "page_views", "journeys"):
+            cursor.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM replaced_journeys)")
+            cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
+        cursor.execute("DROP TABLE replaced_journeys")

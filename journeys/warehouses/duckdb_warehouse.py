@@ -1,0 +1,56 @@
+"""DuckDB file warehouse (``duckdb:PATH``), the default."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from journeys.warehouses.base import Warehouse
+
+PREFIX = "duckdb:"
+
+
+class DuckDBWarehouse(Warehouse):
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.path = Path(url[len(PREFIX):])
+
+    def connect(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(self.path))
+        con.execute("BEGIN")
+        return _Connection(con)
+
+    def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
+        raw = con.raw
+        raw.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS SELECT * FROM {table} LIMIT 0")
+        if rows:
+            # Arrow moves the rows in one call; DuckDB casts each column to the table's type.
+            batch = pa.Table.from_pylist([dict(zip(columns, row)) for row in rows])
+            raw.register("incoming_rows", batch)
+            quoted = ", ".join(f'"{c}"' for c in columns)
+            raw.execute(f"INSERT INTO staged_{table} ({quoted}) SELECT {quoted} FROM incoming_rows")
+            raw.unregister("incoming_rows")
+
+
+class _Connection:
+    """DuckDB's connection in DB-API shape with explicit transactions."""
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def cursor(self):
+        return self.raw
+
+    def commit(self):
+        self.raw.execute("COMMIT")
+        self.raw.execute("BEGIN")
+
+    def rollback(self):
+        self.raw.execute("ROLLBACK")
+        self.raw.execute("BEGIN")
+
+    def close(self):
+        self.raw.execute("ROLLBACK")
+        self.raw.close()
