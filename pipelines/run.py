@@ -6,6 +6,7 @@ before the commit re-reads the same messages and the upserts absorb them.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from dataclasses import dataclass
@@ -71,9 +72,20 @@ def run_ingest(request: RunRequest) -> RunSummary:
 
     if warehouse:
         warehouse.land(run_dir)
+    crash_if_asked("after_land")
     if ranges:
         commit_offsets(request.source.location, config.kafka, ranges)
     return RunSummary.from_counters(counters(result))
+
+
+FAULT_ENV = "JOURNEYS_FAULT"
+FAULT_EXIT_CODE = 75
+
+
+def crash_if_asked(point: str) -> None:
+    """Fault injection for the exactly-once tests: die here, as a killed process would."""
+    if os.environ.get(FAULT_ENV) == point:
+        os._exit(FAULT_EXIT_CODE)
 
 
 def _camel(name: str) -> str:
