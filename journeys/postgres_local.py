@@ -15,6 +15,7 @@ import pwd
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,16 +80,23 @@ def _service_account() -> pwd.struct_passwd | None:
     try:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:
-        raise RuntimeError(f"running as root needs the system user {SERVICE_USER!r}; " + INSTALL_HINT)
+        raise RuntimeError(f"running as root needs the system user {SERVICE_USER!r}; "
+                           + INSTALL_HINT) from None
 
 
 def _grant_access(data_dir: Path, account: pwd.struct_passwd) -> None:
-    # The service user must own the data dir and be able to *traverse* to it; pytest's
-    # /tmp/pytest-of-root is 0700, so add search (x, not read) for others on ancestors.
+    # The service user must own the data dir and be able to *traverse* to it. pytest's
+    # /tmp/pytest-of-root is 0700, so under the temp dir add search-only (x, not read)
+    # for others; elsewhere (e.g. /root) widening permissions is the user's call.
+    tmp = Path(tempfile.gettempdir()).resolve()
     for parent in reversed(data_dir.parents):
         mode = parent.stat().st_mode
-        if not mode & 0o001:
-            os.chmod(parent, mode | 0o001)
+        if mode & 0o001:
+            continue
+        if tmp not in parent.parents:
+            raise RuntimeError(f"user {SERVICE_USER} cannot reach {data_dir}: {parent} is not "
+                               f"searchable (chmod o+x {parent}, or use a data dir under {tmp})")
+        os.chmod(parent, mode | 0o001)
     # Only these two: initdb creates everything inside pgdata as the service user already.
     for path in (data_dir, data_dir / "pgdata"):
         os.chown(path, account.pw_uid, account.pw_gid)

@@ -1,4 +1,4 @@
-"""Shared fixtures: one real Kafka broker per test session."""
+"""Shared fixtures: one real Kafka broker and one real PostgreSQL server per test session."""
 from __future__ import annotations
 
 import uuid
@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from journeys.broker import LocalKafka, create_topics, ensure_kafka_jars
+from postgres_fixture import pg_schema, postgres_url  # noqa: F401  (fixtures)
 
 SESSION_TOPICS = ("web.events", "app.events", "chat.events", "journeys.dead_letters")
 PARTITIONS = 3

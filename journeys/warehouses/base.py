@@ -102,7 +102,8 @@ class Warehouse(ABC):
     def columns(self, con, table: str) -> list[str]:
         cursor = con.cursor()
         cursor.execute("SELECT column_name FROM information_schema.columns "
-                       f"WHERE table_name = {self.placeholder} ORDER BY ordinal_position", [table])
+                       f"WHERE table_name = {self.placeholder} AND table_schema = current_schema() "
+                       "ORDER BY ordinal_position", [table])
         return [row[0] for row in cursor.fetchall()]
 
     def migrate(self) -> list[int]:
