@@ -6,6 +6,7 @@ before the commit re-reads the same messages and the upserts absorb them.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
 import uuid
@@ -20,6 +21,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from journeys import landing
 from journeys.config import Config
 from journeys.summary import RunSummary
+from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import warehouse_for
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
@@ -47,7 +49,8 @@ def run_ingest(request: RunRequest) -> RunSummary:
     if request.source.kind == KAFKA:
         ranges = plan_bounded_read(request.source.location, config.topics.by_channel().values(), config.kafka)
     dead_letter_bootstrap = request.source.location if request.source.kind == KAFKA else None
-    warehouse = warehouse_for(request.warehouse) if request.warehouse else None
+    to_bigquery = bool(request.warehouse and request.warehouse.startswith(bigquery.PREFIX))
+    warehouse = warehouse_for(request.warehouse) if request.warehouse and not to_bigquery else None
     if warehouse:
         warehouse.migrate()  # fail fast, before reading anything, on a warehouse we cannot write
 
@@ -55,23 +58,26 @@ def run_ingest(request: RunRequest) -> RunSummary:
                              options=make_options(request.runner, list(request.beam_args)))
     raw = read_raw(pipeline, request.source, config, ranges)
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
-    (ingested.events
-     | "EventRows" >> beam.Map(landing.event_row)
-     | "WriteEvents" >> WriteToText(str(run_dir / "events"), file_name_suffix=".jsonl"))
-    (ingested.dead_letters
-     | "DeadLetterRows" >> beam.Map(landing.dead_letter_row)
-     | "WriteDeadLetters" >> WriteToText(str(run_dir / "dead_letters"), file_name_suffix=".jsonl"))
     built = build_journeys(ingested.events, config)
-    for name, rows in (("journeys", built.journeys), ("page_views", built.page_views),
-                       ("friction_events", built.friction)):
-        (rows
-         | f"{_camel(name)}Rows" >> beam.Map(landing.model_row)
-         | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl"))
+    rows = {
+        "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
+        "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
+        "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
+        "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
+        "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
+    }
+    for name, lines in rows.items():
+        lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
+    if to_bigquery:
+        ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()}
+         | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
     result = pipeline.run()
     result.wait_until_finish()
 
     if warehouse:
         warehouse.land(run_dir)
+    if to_bigquery:
+        bigquery.apply_staging(request.warehouse)
     crash_if_asked("after_land")
     if ranges:
         commit_offsets(request.source.location, config.kafka, ranges)
