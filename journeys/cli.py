@@ -68,11 +68,16 @@ def cmd_run(args) -> int:
                                     warehouse=args.warehouse, runner=args.runner, config=_config(args),
                                     beam_args=tuple(args.beam_args)))
     print("\n".join(summary.lines()))
-    if args.warehouse and args.warehouse.startswith("duckdb:"):
-        from journeys.journey_summary import summary_lines
-
-        print("\n".join(summary_lines(args.warehouse[len("duckdb:"):])))
     return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def cmd_report(args) -> int:
+    from journeys.report import report
+
+    report(args.warehouse, html=args.html)
+    if args.html:
+        print(f"saved {args.html}")
+    return 0
 
 
 def cmd_demo(args) -> int:
@@ -112,6 +117,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="Avro wire framing (default mixed: half each, by event id)")
     produce.add_argument("--config", help="a TOML or JSON config file (topic names)")
     produce.set_defaults(func=cmd_produce)
+
+    report = sub.add_parser("report", help="journeys, conversion, escalation, bounce, friction, slowest pages")
+    report.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
+    report.add_argument("--html", help="also save the report as a self-contained HTML file")
+    report.set_defaults(func=cmd_report)
 
     run = sub.add_parser("run", help="run the pipeline once over a bounded input")
     run.add_argument("--source", required=True, help="kafka:HOST:PORT or file:PATH_OR_GLOB")

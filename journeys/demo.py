@@ -2,7 +2,7 @@
 
 Starts a local single-node Kafka, publishes a synthetic day of web, app and
 chat events in both wire framings plus a handful of bad messages, runs the
-pipeline into a DuckDB file and prints the run and journey summaries.
+pipeline into a DuckDB file and prints the run summary and the report.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from kafka import KafkaProducer
 
 from journeys.broker import LocalKafka, create_topics, ensure_kafka_jars
 from journeys.config import Config
-from journeys.journey_summary import summary_lines
+from journeys.report import report
 from journeys.produce import MIXED, publish, report_lines
 from journeys.summary import RunSummary
 from journeys.synthetic import generate_events
@@ -36,7 +36,8 @@ class DemoRequest:
     config: Config = Config()
 
 
-def run_demo(request: DemoRequest, say: Callable[[str], None] = print) -> RunSummary:
+def run_demo(request: DemoRequest, say: Callable[[str], None] = print, console=None) -> RunSummary:
+    """``console``: where the report goes (a rich Console; default the terminal)."""
     from journeys.pipelines.run import RunRequest, run_ingest
     from journeys.pipelines.sources import KAFKA, Source
 
@@ -53,17 +54,18 @@ def run_demo(request: DemoRequest, say: Callable[[str], None] = print) -> RunSum
         create_topics(bootstrap, [*config.topics.by_channel().values(), config.topics.dead_letters],
                       partitions=config.topics.partitions)
         events = generate_events(request.events, seed=request.seed)
-        report = publish(bootstrap, events, config.topics, framing=MIXED)
+        sent = publish(bootstrap, events, config.topics, framing=MIXED)
         _send_bad_messages(bootstrap, config.topics.web)
-        for line in report_lines(report):
+        for line in report_lines(sent):
             say(line)
         say(f"sent {len(BAD_MESSAGES)} malformed messages to {config.topics.web}")
         warehouse = request.workdir / "journeys.duckdb"
         summary = run_ingest(RunRequest(source=Source(KAFKA, bootstrap), output_dir=request.workdir / "runs",
                                         warehouse=f"duckdb:{warehouse}", config=config))
-        for line in summary.lines() + summary_lines(warehouse):
+        for line in summary.lines():
             say(line)
-        say(f"warehouse: {warehouse}")
+        report(f"duckdb:{warehouse}", console=console)
+        say(f"warehouse: {warehouse}; again with: journeys report --warehouse duckdb:{warehouse}")
         return summary
     finally:
         broker.stop()

@@ -92,3 +92,26 @@ def test_a_failed_landing_leaves_nothing_behind(pg_schema, tmp_path):
         warehouse.land(run_dir)
     with psycopg.connect(url) as con:
         assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0  # the whole run rolled back
+
+
+def test_the_report_reads_the_same_from_both_warehouses(pg_schema, tmp_path):
+    from rich.console import Console
+
+    from journeys.report import report
+
+    base_url, schema = pg_schema
+    url = schema_url(base_url, schema)
+    run(SCENARIO, url, tmp_path)
+    duck = f"duckdb:{tmp_path / 'w.duckdb'}"
+    run(SCENARIO, duck, tmp_path)
+    texts = []
+    for target in (url, duck):
+        console = Console(record=True, width=120)
+        report(target, console=console)
+        texts.append(console.export_text())
+    assert texts[0] == texts[1]
+    assert "5 journeys of 3 customers: 20.0% converted" in texts[0]
+    assert "invalid_json" in texts[0]  # dead letters by reason
+    html = tmp_path / "report.html"
+    report(duck, html=str(html), console=Console(record=True, width=120, file=open("/dev/null", "w")))
+    assert "<html" in html.read_text() and "Top friction points" in html.read_text()

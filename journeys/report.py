@@ -1,0 +1,86 @@
+"""`journeys report`: what a product analyst asks first, from any warehouse.
+
+Portable SQL (DuckDB and PostgreSQL), rendered with rich in the terminal or
+saved as a self-contained HTML page.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from journeys.warehouses import warehouse_for
+
+TOP_N = 8
+MIN_VIEWS_FOR_SLOWEST = 5
+
+HEADLINE = """
+SELECT count(*), count(DISTINCT customer_id),
+       count(*) FILTER (WHERE converted), count(*) FILTER (WHERE escalated),
+       count(*) FILTER (WHERE bounced), coalesce(avg(duration_s), 0), coalesce(avg(effort_score), 0),
+       coalesce(sum(friction_count), 0)
+FROM journeys"""
+BY_CHANNEL = """
+SELECT acquisition_channel, count(*), count(*) FILTER (WHERE converted), count(*) FILTER (WHERE bounced),
+       avg(effort_score)
+FROM journeys GROUP BY acquisition_channel ORDER BY count(*) DESC, acquisition_channel"""
+TOP_FRICTION = """
+SELECT friction_type, coalesce(page, '(chat)'), count(*), count(DISTINCT journey_id)
+FROM friction_events GROUP BY friction_type, page ORDER BY count(*) DESC, friction_type, 2 LIMIT {top}"""
+SLOWEST_PAGES = """
+SELECT channel, page, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY time_on_page_s),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY time_on_page_s), count(*) FILTER (WHERE is_exit)
+FROM page_views WHERE time_on_page_s IS NOT NULL
+GROUP BY channel, page HAVING count(*) >= {min_views}
+ORDER BY 4 DESC, channel, page LIMIT {top}"""
+DEAD_LETTERS = "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY count(*) DESC, reason"
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _table(title: str, columns: list[str], rows: list[tuple], formats: list[Callable]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for n, column in enumerate(columns):
+        table.add_column(column, justify="left" if n == 0 or column == "page" else "right")
+    for row in rows:
+        table.add_row(*(fmt(value) for fmt, value in zip(formats, row)))
+    return table
+
+
+def render(url: str, console: Console, top: int = TOP_N) -> None:
+    warehouse = warehouse_for(url)
+    con = warehouse.connect()
+    try:
+        cursor = con.cursor()
+        fetch = lambda sql: cursor.execute(sql).fetchall()  # noqa: E731
+        journeys, customers, converted, escalated, bounced, avg_s, effort, friction = fetch(HEADLINE)[0]
+        console.print(f"[bold]{journeys}[/] journeys of [bold]{customers}[/] customers: "
+                      f"{_pct(converted, journeys)} converted, {_pct(escalated, journeys)} escalated to an "
+                      f"agent, {_pct(bounced, journeys)} bounced; {float(avg_s) / 60:.1f} min on average, "
+                      f"effort {float(effort):.2f} of 5, {friction} friction points")
+        text, whole = str, (lambda v: f"{int(v):,}")
+        console.print(_table("By acquisition channel", ["channel", "journeys", "converted", "bounced", "effort"],
+                             [(c, n, _pct(conv, n), _pct(b, n), e) for c, n, conv, b, e in fetch(BY_CHANNEL)],
+                             [text, whole, text, text, lambda v: f"{float(v):.2f}"]))
+        console.print(_table("Top friction points", ["friction", "page", "occurrences", "journeys"],
+                             fetch(TOP_FRICTION.format(top=top)), [text, text, whole, whole]))
+        seconds = lambda v: "-" if v is None else f"{float(v):.1f}"  # noqa: E731
+        console.print(_table(f"Slowest pages (median time on page, {MIN_VIEWS_FOR_SLOWEST}+ timed views)",
+                             ["channel", "page", "views", "median s", "p90 s", "exits"],
+                             fetch(SLOWEST_PAGES.format(min_views=MIN_VIEWS_FOR_SLOWEST, top=top)),
+                             [text, text, whole, seconds, seconds, whole]))
+        dead = fetch(DEAD_LETTERS)
+        if dead:
+            console.print(_table("Dead letters", ["reason", "count"], dead, [text, whole]))
+    finally:
+        con.close()
+
+
+def report(url: str, html: str | None = None, console: Console | None = None) -> None:
+    console = console or Console(record=bool(html))
+    render(url, console)
+    if html:
+        console.save_html(html)

@@ -1,0 +1,279 @@
+"""AggregateDaily under TestPipeline, against SQL recomputed by DuckDB from the row-level tables."""
+import math
+from collections import defaultdict
+from importlib import resources
+
+import apache_beam as beam
+import duckdb
+import pyarrow as pa
+import pytest
+from apache_beam.pipeline import PipelineVisitor
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that
+
+from journeys import daily
+from journeys.config import Config, ValidationConfig
+from journeys.events import EventRules
+from journeys.identity import stitch
+from journeys.journey_builder import build_customer_journeys
+from journeys.pipelines.runners import make_runner
+from journeys.synthetic import generate_events
+from journeys.transforms.aggregates import AggregateDaily
+from model_helpers import T0, HOUR, MINUTE, SECOND, ev, ping, screen, view
+
+CONFIG = Config()
+
+# The aggregates as SQL over the warehouse's row-level tables (schemas/migrations):
+# the definition AggregateDaily must equal. day is the UTC date of the journey's start,
+# whatever the session's TimeZone (timestamps are TIMESTAMPTZ).
+SQL = {
+    daily.PAGE_STATS: """
+      WITH jd AS (SELECT journey_id, bounced, CAST(timezone('UTC', started_at) AS DATE) AS day FROM journeys),
+      v AS (
+        SELECT jd.day, pv.channel, pv.page, count(*) AS views, count(DISTINCT pv.journey_id) AS journeys,
+               avg(pv.time_on_page_s) AS avg_time_on_page_s,
+               quantile_cont(pv.time_on_page_s, 0.5) AS median_time_on_page_s,
+               quantile_cont(pv.time_on_page_s, 0.9) AS p90_time_on_page_s,
+               count(*) FILTER (WHERE pv.is_exit) AS exits,
+               count(*) FILTER (WHERE pv.is_entry AND jd.bounced) AS bounces
+        FROM page_views pv JOIN jd USING (journey_id) GROUP BY 1, 2, 3),
+      f AS (
+        SELECT jd.day, fe.channel, fe.page, count(*) AS friction_events
+        FROM friction_events fe JOIN jd USING (journey_id) WHERE fe.page IS NOT NULL GROUP BY 1, 2, 3)
+      SELECT coalesce(v.day, f.day) AS day, coalesce(v.channel, f.channel) AS channel,
+             coalesce(v.page, f.page) AS page, coalesce(v.views, 0) AS views, coalesce(v.journeys, 0) AS journeys,
+             v.avg_time_on_page_s, v.median_time_on_page_s, v.p90_time_on_page_s,
+             coalesce(v.exits, 0) AS exits, coalesce(v.bounces, 0) AS bounces,
+             coalesce(f.friction_events, 0) AS friction_events
+      FROM v FULL OUTER JOIN f ON v.day = f.day AND v.channel = f.channel AND v.page = f.page""",
+    daily.FRICTION: """
+      SELECT CAST(timezone('UTC', j.started_at) AS DATE) AS day, fe.friction_type, coalesce(fe.page, '') AS page,
+             count(*) AS occurrences, count(DISTINCT fe.journey_id) AS journeys
+      FROM friction_events fe JOIN journeys j USING (journey_id) GROUP BY 1, 2, 3""",
+    daily.JOURNEY_STATS: """
+      SELECT CAST(timezone('UTC', started_at) AS DATE) AS day, acquisition_channel, count(*) AS journeys,
+             count(*) FILTER (WHERE converted) AS converted, count(*) FILTER (WHERE escalated) AS escalated,
+             count(*) FILTER (WHERE bounced) AS bounced, avg(duration_s) AS avg_duration_s,
+             avg(friction_score) AS avg_friction_score, avg(effort_score) AS avg_effort_score
+      FROM journeys GROUP BY 1, 2""",
+    daily.PATH_EDGES: """
+      WITH steps AS (
+        SELECT journey_id, page AS from_page, lead(page) OVER (PARTITION BY journey_id ORDER BY seq) AS to_page
+        FROM page_views)
+      SELECT CAST(timezone('UTC', j.started_at) AS DATE) AS day, s.from_page, s.to_page, count(*) AS transitions
+      FROM steps s JOIN journeys j USING (journey_id) WHERE s.to_page IS NOT NULL GROUP BY 1, 2, 3""",
+}
+_TIMES = {"journeys": ("started_at", "ended_at"), "page_views": ("viewed_at",), "friction_events": ("occurred_at",)}
+
+
+def row_level_ddl():
+    """The warehouse's DDL (schemas/migrations/*.sql, in order), which creates the row-level tables."""
+    folder = resources.files("journeys.schemas").joinpath("migrations")
+    return [f.read_text() for f in sorted(folder.iterdir(), key=lambda f: f.name) if f.name.endswith(".sql")]
+
+
+def warehouse_rows(customers):
+    """Loads the row-level tables into an in-memory DuckDB, as the warehouse keeps them."""
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'Pacific/Kiritimati'")  # UTC+14: a local-time day would be wrong
+    for sql in row_level_ddl():
+        con.execute(sql)
+    for table, rows in (("journeys", [j for c in customers for j in c.journeys]),
+                        ("page_views", [v for c in customers for v in c.page_views]),
+                        ("friction_events", [f for c in customers for f in c.friction])):
+        if not rows:
+            continue
+        con.register("src", pa.Table.from_pylist([r._asdict() for r in rows]))
+        # epoch ms -> the UTC instant (epoch_ms(..)::TIMESTAMPTZ would read it in the session zone)
+        times = ", ".join(f"timezone('UTC', epoch_ms({c})) AS {c}" for c in _TIMES[table])
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * REPLACE ({times}) FROM src")
+        con.unregister("src")
+    return con
+
+
+def sql_tables(customers):
+    con = warehouse_rows(customers)
+    out = {}
+    for table, query in SQL.items():
+        cursor = con.execute(query)
+        names = [d[0] for d in cursor.description]
+        out[table] = [dict(zip(names, (row[0].isoformat(),) + row[1:])) for row in cursor.fetchall()]
+    return out
+
+
+def _same(got, want):
+    if want is None or got is None:
+        return got is None and want is None
+    if isinstance(want, int):
+        return type(got) is int and got == want
+    return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-9)
+
+
+def rows_equal(table, expected):
+    """assert_that matcher: the same keys, exactly the table's columns, measures equal (floats within 1e-12)."""
+    keys = daily.KEYS[table]
+    want = {tuple(r[c] for c in keys): r for r in expected}
+
+    def check(actual):
+        actual = list(actual)
+        got = {tuple(r[c] for c in keys): r for r in actual}
+        assert len(got) == len(actual), f"{table}: duplicate keys"
+        assert set(got) == set(want), f"{table}: keys differ: {sorted(set(got) ^ set(want))[:5]}"
+        for key, w in want.items():
+            g = got[key]
+            assert tuple(g) == daily.COLUMNS[table], (table, tuple(g))
+            bad = {c: (g[c], w[c]) for c in daily.MEASURES[table] if not _same(g[c], w[c])}
+            assert not bad, (table, key, bad)
+    return check
+
+
+def assert_tables(customers, expected):
+    with TestPipeline(runner=make_runner()) as p:
+        out = p | beam.Create(customers) | "AggregateDaily" >> AggregateDaily()
+        for table in daily.TABLES:
+            assert_that(getattr(out, table), rows_equal(table, expected[table]), label=f"Check_{table}")
+
+
+# --- a hand-worked case ------------------------------------------------------
+
+def hand_customers():
+    a = [view("a1", "/", -MINUTE, "cookie-a"),  # 2026-01-04 23:59:00: the journey's day is the 4th
+         view("a2", "/offers", 30 * SECOND, "cookie-a"),  # after midnight, still the 4th
+         ev("a_err", "error", 40 * SECOND, "cookie-a", page_url="https://shop.example.com/offers", error_type="js"),
+         view("a3", "/offers", 50 * SECOND, "cookie-a"),  # a reload
+         view("a4", "/", 80 * SECOND, "cookie-a"), ping("a5", "/", 95 * SECOND, "cookie-a"),
+         view("a6", "/help", 2 * HOUR, "cookie-a")]  # a second journey, a single-view bounce
+    b = [screen("b1", "home", 10 * MINUTE, "device-b"), screen("b2", "cart", 10 * MINUTE + 20 * SECOND, "device-b"),
+         ev("b3", "purchase", 11 * MINUTE, "device-b", channel="app", order_id="o-1", revenue=20.0)]
+    c = [ev("c1", "conversation_start", 3 * HOUR, "chat-c"),
+         ev("c2", "message", 3 * HOUR + 10 * SECOND, "chat-c", sender="bot"),
+         ev("c3", "handoff_requested", 3 * HOUR + 30 * SECOND, "chat-c"),
+         ev("c4", "agent_joined", 3 * HOUR + 150 * SECOND, "chat-c")]
+    d = [view("d1", "/help", 4 * HOUR, "cookie-d"), view("d2", "/", 4 * HOUR + 45 * SECOND, "cookie-d"),
+         ping("d3", "/", 4 * HOUR + 50 * SECOND, "cookie-d")]
+    return [build_customer_journeys(name, events, CONFIG)
+            for name, events in (("cookie-a", a), ("device-b", b), ("chat-c", c), ("cookie-d", d))]
+
+
+def _page(day, channel, page, views, journeys, avg, median, p90, exits, bounces, friction):
+    return dict(day=day, channel=channel, page=page, views=views, journeys=journeys, avg_time_on_page_s=avg,
+                median_time_on_page_s=median, p90_time_on_page_s=p90, exits=exits, bounces=bounces,
+                friction_events=friction)
+
+
+def _journeys(day, channel, n, converted, escalated, bounced, duration, friction, effort):
+    return dict(day=day, acquisition_channel=channel, journeys=n, converted=converted, escalated=escalated,
+                bounced=bounced, avg_duration_s=duration, avg_friction_score=friction, avg_effort_score=effort)
+
+
+D4, D5 = "2026-01-04", "2026-01-05"
+HAND = {
+    # Times on page (s): a1 "/" 90 (23:59:00 -> a2 at 00:00:30), a2 "/offers" 20, a3 "/offers" 30,
+    # a4 "/" 15 (to its ping; the device's last view), a6 "/help" unknown (nothing after it),
+    # b1 "home" 20, b2 "cart" 40 (to the purchase on that screen), d1 "/help" 45, d2 "/" 5.
+    # Percentiles: r = (n - 1) * q; "/" on the 4th: [15, 90], median 15 + 0.5 * 75 = 52.5,
+    # p90 15 + 0.9 * 75 = 82.5; "/offers": [20, 30] -> 25 and 20 + 0.9 * 10 = 29.
+    daily.PAGE_STATS: [
+        _page(D4, "web", "/", 2, 1, 52.5, 52.5, 82.5, 1, 0, 0),
+        _page(D4, "web", "/offers", 2, 1, 25.0, 25.0, 29.0, 0, 0, 1),  # the error at 00:00:40 is on /offers
+        _page(D5, "web", "/help", 2, 2, 45.0, 45.0, 45.0, 1, 1, 0),  # a6 bounced (one view) and is its exit
+        _page(D5, "web", "/", 1, 1, 5.0, 5.0, 5.0, 1, 0, 0),
+        _page(D5, "app", "home", 1, 1, 20.0, 20.0, 20.0, 0, 0, 0),
+        _page(D5, "app", "cart", 1, 1, 40.0, 40.0, 40.0, 1, 0, 0),
+    ],
+    daily.FRICTION: [  # chat frictions have no page: ''
+        dict(day=D4, friction_type="error", page="/offers", occurrences=1, journeys=1),
+        dict(day=D5, friction_type="bot_escalation", page="", occurrences=1, journeys=1),
+        dict(day=D5, friction_type="long_wait", page="", occurrences=1, journeys=1),  # 120 s from handoff to agent
+    ],
+    daily.JOURNEY_STATS: [
+        # a1..a5: 23:59:00 -> 00:01:35 = 155 s, one error (weight 2), effort 1 + floor(2 / 3) = 1
+        _journeys(D4, "direct", 1, 0, 0, 0, 155.0, 2.0, 1.0),
+        # a6 (0 s, bounced) and d1..d3 (50 s): (0 + 50) / 2 = 25 s
+        _journeys(D5, "direct", 2, 0, 0, 1, 25.0, 0.0, 1.0),
+        _journeys(D5, "app", 1, 1, 0, 0, 60.0, 0.0, 1.0),
+        # bot_escalation 2 + long_wait 3 = 5; effort 1 + floor(5 / 3) + 1 (escalated, not converted) = 3
+        _journeys(D5, "chat", 1, 0, 1, 0, 150.0, 5.0, 3.0),
+    ],
+    daily.PATH_EDGES: [
+        dict(day=D4, from_page="/", to_page="/offers", transitions=1),
+        dict(day=D4, from_page="/offers", to_page="/offers", transitions=1),  # the reload
+        dict(day=D4, from_page="/offers", to_page="/", transitions=1),
+        dict(day=D5, from_page="home", to_page="cart", transitions=1),
+        dict(day=D5, from_page="/help", to_page="/", transitions=1),
+    ],
+}
+
+
+def test_hand_worked_case_through_the_pipeline():
+    assert_tables(hand_customers(), HAND)
+
+
+def test_the_sql_definitions_give_the_hand_worked_rows():
+    got = sql_tables(hand_customers())
+    for table in daily.TABLES:
+        rows_equal(table, HAND[table])([{c: r[c] for c in daily.COLUMNS[table]} for r in got[table]])
+
+
+# --- synthetic data ----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def synthetic_customers():
+    records = generate_events(3000, seed=5)
+    rules = EventRules(ValidationConfig(), now_ms=T0 + 30 * 24 * HOUR)
+    events = [rules.event_from_record(r, source="synthetic", offset=n) for n, r in enumerate(records)]
+    customer_of = stitch(events)
+    by_customer = defaultdict(list)
+    for e in events:
+        by_customer[customer_of[e.anonymous_id]].append(e)
+    return [build_customer_journeys(c, evs, CONFIG) for c, evs in sorted(by_customer.items())]
+
+
+def test_synthetic_day_equals_sql_over_the_row_level_tables(synthetic_customers):
+    customers = synthetic_customers + hand_customers()  # the synthetic journeys all start on the 5th
+    expected = sql_tables(customers)
+    # the data must exercise what is being compared
+    assert len({r["day"] for r in expected[daily.JOURNEY_STATS]}) == 2
+    assert any(r["page"] == "" for r in expected[daily.FRICTION])
+    assert any(r["from_page"] == r["to_page"] for r in expected[daily.PATH_EDGES])
+    assert any(r["views"] >= 5 and r["median_time_on_page_s"] is not None for r in expected[daily.PAGE_STATS])
+    assert any(r["journeys"] < r["views"] for r in expected[daily.PAGE_STATS])  # distinct, not views
+    assert_tables(customers, expected)
+
+
+def test_the_pure_aggregate_equals_sql_too(synthetic_customers):
+    expected, got = sql_tables(synthetic_customers), daily.aggregate(synthetic_customers)
+    for table in daily.TABLES:
+        rows_equal(table, expected[table])(got[table])
+
+
+def test_the_only_shuffles_are_the_four_combines():
+    p = beam.Pipeline(runner=make_runner())
+    _ = p | beam.Create(hand_customers()) | "AggregateDaily" >> AggregateDaily()
+    seen = []
+
+    class Collect(PipelineVisitor):
+        def enter_composite_transform(self, node):
+            seen.append((node.full_label, type(node.transform).__name__))
+
+        def visit_transform(self, node):
+            seen.append((node.full_label, type(node.transform).__name__))
+
+    p.visit(Collect())
+    seen = [(label, kind) for label, kind in seen if label.startswith("AggregateDaily/")]
+    combines = sorted(label for label, kind in seen if kind == "CombinePerKey")
+    assert combines == [f"AggregateDaily/Combine{name}" for name in ("Friction", "JourneyStats", "PageStats",
+                                                                     "PathEdges")]
+    shuffles = [label for label, kind in seen if kind in ("GroupByKey", "_GroupByKeyOnly", "Reshuffle")]
+    assert shuffles and all(any(label.startswith(c + "/") for c in combines) for label in shuffles), shuffles
+
+
+def test_rows_fit_the_daily_ddl(synthetic_customers):
+    """Every row lands in schemas/warehouse_daily.sql's tables, keys unique (INSERT, not upsert)."""
+    con = duckdb.connect()
+    con.execute(resources.files("journeys.schemas").joinpath("warehouse_daily.sql").read_text())
+    for table, rows in daily.aggregate(synthetic_customers).items():
+        columns = daily.COLUMNS[table]
+        con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                        [tuple(r[c] for c in columns) for r in rows])
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == len(rows)
