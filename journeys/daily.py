@@ -15,7 +15,10 @@ so merging is associative and commutative:
 
 - page_stats_daily: [views, journeys, exits, bounces, friction_events, times]
   where ``times`` holds every non-null time_on_page_s (exact percentiles need
-  them all; one float per view of that page and day).
+  them all; one float per view of that page and day; the mean uses
+  ``math.fsum``, exact whatever the order). A web or app friction row on a
+  page with no view that day still gets its page's row, with views 0, so
+  friction_events adds up to every friction row with a page.
 - friction_daily: [occurrences, journeys]
 - journey_stats_daily: [journeys, converted, escalated, bounced,
   sum duration_s, sum friction_score, sum effort_score], the float sums kept as
@@ -91,7 +94,7 @@ def quantile_cont(values: Iterable[float], q: float) -> float | None:
     ``lo * (1 - d) + hi * d`` for DOUBLE, and its Linux x86-64 build fuses it
     into fma(lo, 1 - d, hi * d); doing the same gives bit-identical results
     (tests/test_daily.py checks against duckdb on random data), where the
-    unfused expression differs in the last bit about one time in ten.
+    unfused expression differs in the last bit for several per cent of inputs.
     """
     ordered = sorted(values)
     if not ordered:

@@ -24,6 +24,8 @@ class CustomerJourneys(NamedTuple):
     journeys: list[Journey]
     page_views: list[PageView]
     friction: list[FrictionPoint]
+    customer_id: str = ""
+    devices: tuple[str, ...] = ()  # the anonymous_ids that make up the customer
 
 
 def _channels(journey: list[Event]) -> str:
@@ -39,7 +41,8 @@ def _friction_point(found: Detected, jid: str, customer_id: str) -> FrictionPoin
 def build_customer_journeys(customer_id: str, events: Iterable[Event], config: Config) -> CustomerJourneys:
     ordered = unique_events(events)
     repeat_by_event = {d.event_id: d for d in detect_repeat_contacts(ordered, config.friction)}
-    out = CustomerJourneys([], [], [])
+    devices = tuple(sorted({e.anonymous_id for e in ordered}))
+    out = CustomerJourneys([], [], [], customer_id, devices)
     for journey in split_journeys(ordered, config.journey):
         jid = journey_id(customer_id, journey[0])
         views = page_views(journey, jid, customer_id, config.journey)

@@ -35,3 +35,8 @@ def dead_letter_row(dead: DeadLetter) -> str:
 def model_row(row) -> str:
     """A journeys, page_views or friction_events row (a NamedTuple of the model) as a JSON line."""
     return json.dumps(row._asdict())
+
+
+def customer_row(customer) -> str:
+    """A rebuilt customer (CustomerJourneys) and its devices as a JSON line."""
+    return json.dumps({"customer_id": customer.customer_id, "devices": list(customer.devices)})

@@ -54,10 +54,11 @@ def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
     return Ingested(events, dead_letters)
 
 
-def build_journeys(events: beam.PCollection, config: Config) -> JourneyOutputs:
+def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None) -> JourneyOutputs:
+    """``history_url``: a warehouse whose stored events complete the customers this run touches."""
     customers = (events
-                 | "StitchIdentities" >> StitchIdentities()
-                 | "SessioniseJourneys" >> SessioniseJourneys(config))
+                 | "StitchIdentities" >> StitchIdentities(history_url)
+                 | "SessioniseJourneys" >> SessioniseJourneys(config, history_url))
     return JourneyOutputs(
         customers,
         customers | "Journeys" >> beam.FlatMap(lambda c: c.journeys),

@@ -58,18 +58,20 @@ def run_ingest(request: RunRequest) -> RunSummary:
                              options=make_options(request.runner, list(request.beam_args)))
     raw = read_raw(pipeline, request.source, config, ranges)
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
-    built = build_journeys(ingested.events, config)
+    built = build_journeys(ingested.events, config, history_url=request.warehouse if warehouse else None)
     rows = {
         "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
         "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
         "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
         "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
+        "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
     }
     for name, lines in rows.items():
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
     if to_bigquery:
-        ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()}
+        ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
+          if name != "customers"}
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
     result = pipeline.run()
     result.wait_until_finish()

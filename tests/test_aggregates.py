@@ -266,6 +266,9 @@ def test_the_only_shuffles_are_the_four_combines():
                                                                      "PathEdges")]
     shuffles = [label for label, kind in seen if kind in ("GroupByKey", "_GroupByKeyOnly", "Reshuffle")]
     assert shuffles and all(any(label.startswith(c + "/") for c in combines) for label in shuffles), shuffles
+    # Runners lift a combine_per_key (partial combines before the shuffle), not a GroupByKey + ParDo.
+    urns = {t.unique_name: t.spec.urn for t in p.to_runner_api().components.transforms.values()}
+    assert all(urns[c] == "beam:transform:combine_per_key:v1" for c in combines)
 
 
 def test_rows_fit_the_daily_ddl(synthetic_customers):

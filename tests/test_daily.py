@@ -67,7 +67,8 @@ def test_quantile_cont_equals_duckdb_to_the_bit():
     qs = (0.5, 0.9, 0.1, 0.25, 0.99)
     con = duckdb.connect()
     con.register("src", pa.table({"g": groups, "x": values}))
-    got = con.execute("SELECT g, " + ", ".join(f"quantile_cont(x, {q})" for q in qs) + " FROM src GROUP BY g").fetchall()
+    columns = ", ".join(f"quantile_cont(x, {q})" for q in qs)
+    got = con.execute(f"SELECT g, {columns} FROM src GROUP BY g").fetchall()
     by_group = {}
     for g, x in zip(groups, values):
         by_group.setdefault(g, []).append(x)

@@ -114,10 +114,12 @@ def test_both_framings_round_trip_with_dead_letters_and_counts(kafka_topics, tmp
     assert Counter(dict(m.headers)["reason"].decode() for m in dlq) == Counter(reason for _, reason in bad)
     assert {m.value for m in dlq} == {payload for payload, _ in bad}  # untouched bytes
 
+    con.close()  # DuckDB: no other connection while the next run reads and writes the file
     again = run_ingest(RunRequest(Source(KAFKA, bootstrap), tmp_path / "runs", f"duckdb:{warehouse}",
                                   config=config))
     assert again.input == 0  # offsets were committed after the write
-    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == len(unique)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM events").fetchone()[0] == len(unique)
 
 
 def read_topic(bootstrap, topic, expected):

@@ -7,6 +7,8 @@ PostgreSQL share the semantics:
 
 - keyed tables (events, dead_letters, the daily aggregates) are upserted on
   their keys: the same input twice leaves the same rows;
+- customers rebuilt from their whole stored history (the ``customers`` file)
+  lose all their stored rows and device links first;
 - journeys replace, for their customer, every stored journey they overlap in
   time (with its page views and friction rows): a journey that grew, or that
   merged two earlier ones after a late event, takes their place.
@@ -93,6 +95,10 @@ class Warehouse(ABC):
         """A DB-API connection in manual-commit mode."""
 
     @abstractmethod
+    def read_only_connection(self):
+        """A connection for reads while a pipeline runs (no writer is open then)."""
+
+    @abstractmethod
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
         """Create temp table ``staged_<table>`` shaped like ``table`` and load ``rows`` into it."""
 
@@ -146,6 +152,9 @@ class Warehouse(ABC):
                 staged[table] = len(rows)
                 if table in TABLE_KEYS:
                     self._upsert(cursor, table)
+            rebuilt = list(read_rows(run_files(run_dir, "customers")))
+            if rebuilt:
+                self._replace_customers(con, rebuilt)
             if staged.get("journeys"):
                 self._replace_journeys(cursor)
             con.commit()
@@ -160,6 +169,21 @@ class Warehouse(ABC):
         match = " AND ".join(f's."{k}" IS NOT DISTINCT FROM t."{k}"' for k in TABLE_KEYS[table])
         cursor.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM staged_{table} s WHERE {match})")
         cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
+
+    def _replace_customers(self, con, rebuilt: list[dict]) -> None:
+        """Customers rebuilt from their whole history lose every stored row first."""
+        cursor = con.cursor()
+        cursor.execute("CREATE TEMP TABLE rebuilt_customers (customer_id VARCHAR PRIMARY KEY)")
+        cursor.executemany(f"INSERT INTO rebuilt_customers VALUES ({self.placeholder})",
+                           [[c["customer_id"]] for c in rebuilt])
+        for table in ("friction_events", "page_views", "journeys", "customer_devices"):
+            cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM rebuilt_customers)")
+        devices = [(device, c["customer_id"]) for c in rebuilt for device in c["devices"]]
+        self.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
+        cursor.execute("DELETE FROM customer_devices WHERE anonymous_id IN "
+                       "(SELECT anonymous_id FROM staged_customer_devices)")
+        cursor.execute("INSERT INTO customer_devices SELECT * FROM staged_customer_devices")
+        cursor.execute("DROP TABLE rebuilt_customers")
 
     def _replace_journeys(self, cursor) -> None:
         cursor.execute("""

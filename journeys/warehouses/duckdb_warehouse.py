@@ -22,6 +22,9 @@ class DuckDBWarehouse(Warehouse):
         con.execute("BEGIN")
         return _Connection(con)
 
+    def read_only_connection(self):
+        return duckdb.connect(str(self.path), read_only=True)
+
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
         raw = con.raw
         raw.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS SELECT * FROM {table} LIMIT 0")

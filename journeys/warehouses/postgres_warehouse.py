@@ -16,6 +16,11 @@ class PostgresWarehouse(Warehouse):
     def connect(self):
         return psycopg.connect(self.url)
 
+    def read_only_connection(self):
+        con = psycopg.connect(self.url, autocommit=True)
+        con.execute("SET default_transaction_read_only = on")
+        return con
+
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
         with con.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE staged_{table} (LIKE {table}) ON COMMIT DROP")
