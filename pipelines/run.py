@@ -23,6 +23,9 @@ from journeys.config import Config
 from journeys.summary import RunSummary
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import warehouse_for
+from journeys.daily import TABLES as DAILY_TABLES
+from journeys.transforms.aggregates import AggregateDaily
+from journeys.transforms.complete_days import CompleteDays
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
 from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
@@ -58,7 +61,10 @@ def run_ingest(request: RunRequest) -> RunSummary:
                              options=make_options(request.runner, list(request.beam_args)))
     raw = read_raw(pipeline, request.source, config, ranges)
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
-    built = build_journeys(ingested.events, config, history_url=request.warehouse if warehouse else None)
+    history_url = request.warehouse if warehouse else None
+    built = build_journeys(ingested.events, config, history_url=history_url)
+    whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
+    daily = whole_days | "AggregateDaily" >> AggregateDaily()
     rows = {
         "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
@@ -66,12 +72,15 @@ def run_ingest(request: RunRequest) -> RunSummary:
         "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
         "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
         "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
+        "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
+        **{table: getattr(daily, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
+           for table in DAILY_TABLES},
     }
     for name, lines in rows.items():
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
     if to_bigquery:
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
-          if name != "customers"}
+          if name not in ("customers", "touched_days")}
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
     result = pipeline.run()
     result.wait_until_finish()

@@ -272,9 +272,9 @@ def test_the_only_shuffles_are_the_four_combines():
 
 
 def test_rows_fit_the_daily_ddl(synthetic_customers):
-    """Every row lands in schemas/warehouse_daily.sql's tables, keys unique (INSERT, not upsert)."""
+    """Every row lands in schemas/migrations/0002_daily_aggregates.sql's tables, keys unique (INSERT, not upsert)."""
     con = duckdb.connect()
-    con.execute(resources.files("journeys.schemas").joinpath("warehouse_daily.sql").read_text())
+    con.execute(resources.files("journeys.schemas").joinpath("migrations").joinpath("0002_daily_aggregates.sql").read_text())
     for table, rows in daily.aggregate(synthetic_customers).items():
         columns = daily.COLUMNS[table]
         con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",

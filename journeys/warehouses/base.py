@@ -5,8 +5,11 @@ line one row in the table's own column names (times as epoch ms or ISO-8601).
 ``land`` stages them and applies them with portable SQL, so DuckDB and
 PostgreSQL share the semantics:
 
-- keyed tables (events, dead_letters, the daily aggregates) are upserted on
-  their keys: the same input twice leaves the same rows;
+- keyed tables (dead_letters, the daily aggregates) are upserted on their
+  keys, and events are kept first-landed-wins: the same input twice leaves
+  the same rows;
+- the days a run recomputed whole (the ``touched_days`` file) lose their old
+  daily rows first, so a key that no longer occurs does not linger;
 - customers rebuilt from their whole stored history (the ``customers`` file)
   lose all their stored rows and device links first;
 - journeys replace, for their customer, every stored journey they overlap in
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
@@ -36,6 +39,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "path_edges_daily": ("day", "from_page", "to_page"),
 }
 JOURNEY_TABLES = ("journeys", "page_views", "friction_events")
+DAILY_TABLES = ("page_stats_daily", "friction_daily", "journey_stats_daily", "path_edges_daily")
+# An event already stored was read first; a copy in a later run is a duplicate.
+FIRST_WINS = frozenset({"events"})
 TIME_COLUMNS = frozenset({"event_time", "received_at", "started_at", "ended_at", "viewed_at", "occurred_at"})
 
 
@@ -142,6 +148,9 @@ class Warehouse(ABC):
         staged: dict[str, int] = {}
         try:
             cursor = con.cursor()
+            days = [row["day"] for row in read_rows(run_files(run_dir, "touched_days"))]
+            if days:
+                self._clear_days(con, days)
             for table in (*TABLE_KEYS, *JOURNEY_TABLES):
                 files = run_files(run_dir, table)
                 if not files and table not in JOURNEY_TABLES:
@@ -167,8 +176,22 @@ class Warehouse(ABC):
 
     def _upsert(self, cursor, table: str) -> None:
         match = " AND ".join(f's."{k}" IS NOT DISTINCT FROM t."{k}"' for k in TABLE_KEYS[table])
+        if table in FIRST_WINS:
+            cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table} s "
+                           f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
+            return
         cursor.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM staged_{table} s WHERE {match})")
         cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
+
+    def _clear_days(self, con, days: list[str]) -> None:
+        """The run recomputed these days whole: their old daily rows go."""
+        cursor = con.cursor()
+        cursor.execute("CREATE TEMP TABLE touched_days (day DATE PRIMARY KEY)")
+        cursor.executemany(f"INSERT INTO touched_days VALUES ({self.placeholder})",
+                           [[date.fromisoformat(d)] for d in sorted(set(days))])
+        for table in DAILY_TABLES:
+            cursor.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM touched_days)")
+        cursor.execute("DROP TABLE touched_days")
 
     def _replace_customers(self, con, rebuilt: list[dict]) -> None:
         """Customers rebuilt from their whole history lose every stored row first."""

@@ -1,4 +1,4 @@
--- Daily aggregate tables (contract section 3), version 1, from transforms/aggregates.py.
+-- Migration 2: the daily aggregate tables (contract section 3), from transforms/aggregates.py.
 -- day is the UTC date of the JOURNEY's start in every table: a page view, path
 -- edge or friction row counts on its journey's start day, even after midnight.
 -- Counts are BIGINT (what count(*) gives); averages and percentiles DOUBLE
