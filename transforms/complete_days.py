@@ -11,19 +11,19 @@ from __future__ import annotations
 import apache_beam as beam
 
 from journeys.daily import day_of
-from journeys.transforms.journeys import _WithHistory
+from journeys.transforms.history_reads import ReadsHistory
 
 
 def _new_days(customer):
     return {day_of(j.started_at) for j in customer.journeys}
 
 
-class _StoredDaysFn(_WithHistory):
+class _StoredDaysFn(ReadsHistory):
     def process(self, customer):
         yield from self.history.journey_days(customer.customer_id)
 
 
-class _StoredCustomersFn(_WithHistory):
+class _StoredCustomersFn(ReadsHistory):
     def process(self, _, days, rebuilt):
         yield from self.history.customers_on_days(days, set(rebuilt))
 

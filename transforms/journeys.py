@@ -18,9 +18,9 @@ from apache_beam.metrics import Metrics
 
 from journeys.config import Config
 from journeys.events import Event
-from journeys.history import History
 from journeys.identity import device_customer
 from journeys.journey_builder import build_customer_journeys
+from journeys.transforms.history_reads import ReadsHistory
 
 NAMESPACE = "journeys"
 
@@ -35,25 +35,7 @@ class DeviceMoved(NamedTuple):
     anonymous_id: str
 
 
-class _WithHistory(beam.DoFn):
-    """Reads the warehouse per bundle: DuckDB allows no writer while a reader is open,
-    and the run lands its results right after the pipeline."""
-
-    def __init__(self, history_url: str | None):
-        self._history_url = history_url
-        self.history: History | None = None
-
-    def start_bundle(self):
-        if self._history_url:
-            self.history = History(self._history_url)
-
-    def finish_bundle(self):
-        if self.history:
-            self.history.close()
-            self.history = None
-
-
-class _LinkDeviceFn(_WithHistory):
+class _LinkDeviceFn(ReadsHistory):
     def process(self, keyed):
         device, events = keyed
         events = list(events)
@@ -86,7 +68,7 @@ class StitchIdentities(beam.PTransform):
                 | "LinkDeviceToCustomer" >> beam.ParDo(_LinkDeviceFn(self._history_url)))
 
 
-class _BuildFn(_WithHistory):
+class _BuildFn(ReadsHistory):
     def __init__(self, config: Config, history_url: str | None):
         super().__init__(history_url)
         self._config = config
