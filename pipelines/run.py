@@ -60,27 +60,13 @@ def run_ingest(request: RunRequest) -> RunSummary:
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
                              options=make_options(request.runner, list(request.beam_args)))
     raw = read_raw(pipeline, request.source, config, ranges)
-    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
-    history_url = request.warehouse if warehouse else None
-    built = build_journeys(ingested.events, config, history_url=history_url)
-    whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
-    daily = whole_days | "AggregateDaily" >> AggregateDaily()
-    rows = {
-        "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
-        "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
-        "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
-        "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
-        "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
-        "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
-        "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
-        **{table: getattr(daily, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
-           for table in DAILY_TABLES},
-    }
+    rows = table_rows(raw, config, run_started_ms, dead_letter_bootstrap,
+                      history_url=request.warehouse if warehouse else None)
     for name, lines in rows.items():
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
     if to_bigquery:
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
-          if name not in ("customers", "touched_days")}
+          if name not in RUN_ONLY_FILES}
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
     result = pipeline.run()
     result.wait_until_finish()
@@ -95,6 +81,28 @@ def run_ingest(request: RunRequest) -> RunSummary:
     return RunSummary.from_counters(counters(result))
 
 
+def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_letter_bootstrap: str | None,
+               history_url: str | None) -> dict[str, beam.PCollection]:
+    """The whole pipeline from raw input: JSON lines per warehouse table (and per run file)."""
+    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
+    built = build_journeys(ingested.events, config, history_url=history_url)
+    whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
+    daily = whole_days | "AggregateDaily" >> AggregateDaily()
+    return {
+        "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
+        "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
+        "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
+        "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
+        "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
+        "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
+        "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
+        **{table: getattr(daily, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
+           for table in DAILY_TABLES},
+    }
+
+
+# Files that tell the warehouse what a run rebuilt; they are not tables.
+RUN_ONLY_FILES = ("customers", "touched_days")
 FAULT_ENV = "JOURNEYS_FAULT"
 FAULT_EXIT_CODE = 75
 
