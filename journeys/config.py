@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from journeys.tasks import DEFAULT_TASKS, TaskRule
+
 
 @dataclass(frozen=True)
 class TopicConfig:
@@ -102,6 +104,19 @@ class AcquisitionConfig:
 
 
 @dataclass(frozen=True)
+class TaskConfig:
+    """Which pages, screens, events, chat intents and forms make each task (task_effort_daily)."""
+    rules: tuple = DEFAULT_TASKS
+
+    def __post_init__(self):
+        # A file gives each rule as a table of lists; rules are frozen TaskRules of tuples.
+        object.__setattr__(self, "rules", tuple(
+            rule if isinstance(rule, TaskRule)
+            else TaskRule(**{k: tuple(v) if isinstance(v, list) else v for k, v in rule.items()})
+            for rule in self.rules))
+
+
+@dataclass(frozen=True)
 class Config:
     topics: TopicConfig = field(default_factory=TopicConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
@@ -110,6 +125,7 @@ class Config:
     friction: FrictionConfig = field(default_factory=FrictionConfig)
     effort: EffortConfig = field(default_factory=EffortConfig)
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
+    tasks: TaskConfig = field(default_factory=TaskConfig)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "Config":

@@ -10,15 +10,17 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
+from journeys.conversations import ConversationSummary
 from journeys.daily import day_of
 from journeys.events import Event
 from journeys.journey_builder import CustomerJourneys
 from journeys.model import FrictionPoint, Journey, PageView
+from journeys.tasks import TaskAttempt
 from journeys.warehouses import warehouse_for
 
 _EVENT_FIELDS = frozenset(Event._fields)
 _DAY_MS = 86_400_000
-_MODEL_TIMES = {"started_at", "ended_at", "viewed_at", "occurred_at"}
+_MODEL_TIMES = {"started_at", "ended_at", "viewed_at", "occurred_at", "handoff_at", "agent_joined_at"}
 
 
 def _epoch_ms(value) -> int:
@@ -31,7 +33,7 @@ def _model_rows(kind, rows: list[tuple]) -> list:
     for row in rows:
         row = list(row)
         for i in times:
-            row[i] = _epoch_ms(row[i])
+            row[i] = None if row[i] is None else _epoch_ms(row[i])
         out.append(kind(*row))
     return out
 
@@ -91,18 +93,22 @@ class History:
         for day in sorted(set(days)):
             start = datetime.combine(date.fromisoformat(day), datetime.min.time(), timezone.utc)
             end = datetime.fromtimestamp(start.timestamp() + _DAY_MS / 1000, timezone.utc)
-            window = f"started_at >= {self._mark} AND started_at < {self._mark}"
+            window = f"journeys.started_at >= {self._mark} AND journeys.started_at < {self._mark}"
             journeys = [j for j in _model_rows(Journey, self._query(
                 f"SELECT {', '.join(Journey._fields)} FROM journeys WHERE {window}", [start, end]))
                 if j.customer_id not in exclude]
             ids = {j.journey_id for j in journeys}
             views = self._rows_of(PageView, "page_views", window, [start, end], ids)
             friction = self._rows_of(FrictionPoint, "friction_events", window, [start, end], ids)
+            talks = self._rows_of(ConversationSummary, "conversations", window, [start, end], ids)
+            attempts = self._rows_of(TaskAttempt, "task_attempts", window, [start, end], ids)
             for j in journeys:
-                c = by_customer.setdefault(j.customer_id, CustomerJourneys([], [], [], j.customer_id))
+                c = by_customer.setdefault(j.customer_id, CustomerJourneys([], [], [], j.customer_id, (), [], []))
                 c.journeys.append(j)
                 c.page_views.extend(views.get(j.journey_id, []))
                 c.friction.extend(friction.get(j.journey_id, []))
+                c.conversations.extend(talks.get(j.journey_id, []))
+                c.task_attempts.extend(attempts.get(j.journey_id, []))
         return list(by_customer.values())
 
     def _rows_of(self, kind, table: str, window: str, bounds: list, ids: set[str]) -> dict[str, list]:

@@ -9,6 +9,7 @@ from typing import Iterable, NamedTuple
 
 from journeys.acquisition import acquisition_channel
 from journeys.config import Config
+from journeys.conversations import ConversationSummary, summarise_conversations
 from journeys.events import Event
 from journeys.friction import Detected, detect_friction, detect_repeat_contacts
 from journeys.masking import mask_text
@@ -16,6 +17,7 @@ from journeys.model import FrictionPoint, Journey, PageView
 from journeys.page_views import page_views
 from journeys.scores import effort_score, friction_score, is_bounce, outcome
 from journeys.sessionise import journey_id, split_journeys, unique_events
+from journeys.tasks import TaskAttempt, task_attempts
 
 _MS = 1000.0
 
@@ -26,6 +28,8 @@ class CustomerJourneys(NamedTuple):
     friction: list[FrictionPoint]
     customer_id: str = ""
     devices: tuple[str, ...] = ()  # the anonymous_ids that make up the customer
+    conversations: list[ConversationSummary] = []
+    task_attempts: list[TaskAttempt] = []
 
 
 def _channels(journey: list[Event]) -> str:
@@ -42,7 +46,7 @@ def build_customer_journeys(customer_id: str, events: Iterable[Event], config: C
     ordered = unique_events(events)
     repeat_by_event = {d.event_id: d for d in detect_repeat_contacts(ordered, config.friction)}
     devices = tuple(sorted({e.anonymous_id for e in ordered}))
-    out = CustomerJourneys([], [], [], customer_id, devices)
+    out = CustomerJourneys([], [], [], customer_id, devices, [], [])
     for journey in split_journeys(ordered, config.journey):
         jid = journey_id(customer_id, journey[0])
         views = page_views(journey, jid, customer_id, config.journey)
@@ -63,6 +67,8 @@ def build_customer_journeys(customer_id: str, events: Iterable[Event], config: C
             bounced=is_bounce(views, result.converted, config.journey), friction_count=len(points),
             friction_score=score, effort_score=effort_score(score, duration_s, result, config.effort),
             engaged_time_s=sum(v.engaged_time_s for v in views), first_event_id=journey[0].event_id))
+        out.conversations.extend(summarise_conversations(journey, jid, customer_id))
+        out.task_attempts.extend(task_attempts(journey, out.journeys[-1], points, config.tasks.rules))
         out.page_views.extend(views)
         out.friction.extend(sorted(points, key=lambda p: (p.occurred_at, p.event_id, p.friction_type)))
     return out

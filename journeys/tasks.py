@@ -41,11 +41,11 @@ uses a ``/contact/phone`` page, a ``callback_form`` and the chat intents
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Sequence
 
-from journeys.events import Event
-from journeys.model import FrictionPoint, Journey
-from journeys.pages import event_order, page_of
+if TYPE_CHECKING:  # journeys.config may import this module: nothing here imports journeys.events at load
+    from journeys.events import Event
+    from journeys.model import FrictionPoint, Journey
 
 _MS = 1000.0
 
@@ -115,6 +115,7 @@ def path_matches(path: str | None, prefix: str) -> bool:
 
 
 def touches(event: Event, rule: TaskRule) -> bool:
+    from journeys.pages import page_of
     if event.channel == "web" and any(path_matches(page_of(event), p) for p in rule.pages):
         return True
     if event.channel == "app" and event.screen_name in rule.screens:
@@ -124,6 +125,7 @@ def touches(event: Event, rule: TaskRule) -> bool:
 
 
 def completes(event: Event, signal: str) -> bool:
+    from journeys.pages import page_of
     kind, _, value = signal.partition(":")
     if kind == "page" and value:
         return event.channel == "web" and event.event_type == "page_view" and path_matches(page_of(event), value)
@@ -135,6 +137,7 @@ def completes(event: Event, signal: str) -> bool:
 def task_attempts(journey_events: Sequence[Event], journey: Journey, friction: Sequence[FrictionPoint],
                   rules: Sequence[TaskRule] = DEFAULT_TASKS) -> list[TaskAttempt]:
     """At most one attempt per task in this journey (see the module docstring)."""
+    from journeys.pages import event_order
     events = sorted(journey_events, key=event_order)
     friction_times = [f.occurred_at for f in friction if f.journey_id == journey.journey_id]
     out = []

@@ -24,7 +24,10 @@ from journeys.summary import RunSummary
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import warehouse_for
 from journeys.daily import TABLES as DAILY_TABLES
+from journeys.daily_chat_tasks import TABLES as CHAT_TASK_TABLES
+from journeys.daily_chat_tasks import CustomerChatTasks
 from journeys.transforms.aggregates import AggregateDaily
+from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
 from journeys.transforms.complete_days import CompleteDays
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
@@ -88,16 +91,26 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     built = build_journeys(ingested.events, config, history_url=history_url)
     whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
     daily = whole_days | "AggregateDaily" >> AggregateDaily()
+    chat_tasks = (whole_days
+                  | "ToChatTasks" >> beam.Map(lambda c: CustomerChatTasks(
+                      c.customer_id, c.journeys, list(c.conversations), list(c.task_attempts)))
+                  | "AggregateChatAndTasks" >> AggregateChatAndTasks())
     return {
         "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
         "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
         "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
         "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
+        "conversations": built.customers | "ConversationRows" >> beam.FlatMap(
+            lambda c: map(landing.model_row, c.conversations)),
+        "task_attempts": built.customers | "TaskAttemptRows" >> beam.FlatMap(
+            lambda c: map(landing.model_row, c.task_attempts)),
         "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
         "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
         **{table: getattr(daily, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
            for table in DAILY_TABLES},
+        **{table: getattr(chat_tasks, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
+           for table in CHAT_TASK_TABLES},
     }
 
 

@@ -28,3 +28,19 @@ def ping(event_id, path, at_ms, anonymous_id="cookie-1"):
 
 def screen(event_id, name, at_ms, anonymous_id="device-1"):
     return ev(event_id, "screen_view", at_ms, anonymous_id, screen_name=name)
+
+
+def synthetic_events_by_customer(n, seed):
+    """Synthetic events, validated as the pipeline would, grouped by stitched customer, sorted."""
+    from journeys.config import ValidationConfig
+    from journeys.events import EventRules
+    from journeys.identity import stitch
+    from journeys.synthetic import generate_events
+
+    rules = EventRules(ValidationConfig(), now_ms=T0 + 30 * 24 * HOUR)
+    events = [rules.event_from_record(r, source="synthetic", offset=k) for k, r in enumerate(generate_events(n, seed))]
+    customer_of = stitch(events)
+    by_customer = {}
+    for event in events:
+        by_customer.setdefault(customer_of[event.anonymous_id], []).append(event)
+    return sorted(by_customer.items())

@@ -1,25 +1,19 @@
 """AggregateDaily under TestPipeline, against SQL recomputed by DuckDB from the row-level tables."""
-import math
-from collections import defaultdict
+
 from importlib import resources
 
 import apache_beam as beam
 import duckdb
 import pyarrow as pa
 import pytest
-from apache_beam.pipeline import PipelineVisitor
-from apache_beam.testing.test_pipeline import TestPipeline
-from apache_beam.testing.util import assert_that
 
 from journeys import daily
-from journeys.config import Config, ValidationConfig
-from journeys.events import EventRules
-from journeys.identity import stitch
+from journeys.config import Config
 from journeys.journey_builder import build_customer_journeys
 from journeys.pipelines.runners import make_runner
-from journeys.synthetic import generate_events
 from journeys.transforms.aggregates import AggregateDaily
-from model_helpers import T0, HOUR, MINUTE, SECOND, ev, ping, screen, view
+import daily_checks
+from model_helpers import HOUR, MINUTE, SECOND, ev, ping, screen, synthetic_events_by_customer, view
 
 CONFIG = Config()
 
@@ -93,45 +87,11 @@ def warehouse_rows(customers):
 
 def sql_tables(customers):
     con = warehouse_rows(customers)
-    out = {}
-    for table, query in SQL.items():
-        cursor = con.execute(query)
-        names = [d[0] for d in cursor.description]
-        out[table] = [dict(zip(names, (row[0].isoformat(),) + row[1:])) for row in cursor.fetchall()]
-    return out
-
-
-def _same(got, want):
-    if want is None or got is None:
-        return got is None and want is None
-    if isinstance(want, int):
-        return type(got) is int and got == want
-    return isinstance(got, float) and math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-9)
-
-
-def rows_equal(table, expected):
-    """assert_that matcher: the same keys, exactly the table's columns, measures equal (floats within 1e-12)."""
-    keys = daily.KEYS[table]
-    want = {tuple(r[c] for c in keys): r for r in expected}
-
-    def check(actual):
-        actual = list(actual)
-        got = {tuple(r[c] for c in keys): r for r in actual}
-        assert len(got) == len(actual), f"{table}: duplicate keys"
-        assert set(got) == set(want), f"{table}: keys differ: {sorted(set(got) ^ set(want))[:5]}"
-        for key, w in want.items():
-            g = got[key]
-            assert tuple(g) == daily.COLUMNS[table], (table, tuple(g))
-            bad = {c: (g[c], w[c]) for c in daily.MEASURES[table] if not _same(g[c], w[c])}
-            assert not bad, (table, key, bad)
-    return check
+    return daily_checks.query_rows(con, SQL)
 
 
 def assert_tables(customers, expected):
-    with TestPipeline(runner=make_runner()) as p:
-        out = p | beam.Create(customers) | "AggregateDaily" >> AggregateDaily()
-        for table in daily.TABLES:
-            assert_that(getattr(out, table), rows_equal(table, expected[table]), label=f"Check_{table}")
+    daily_checks.assert_pipeline_tables(customers, expected, "AggregateDaily" >> AggregateDaily(), daily)
 
 
 # --- a hand-worked case ------------------------------------------------------
@@ -212,21 +172,14 @@ def test_hand_worked_case_through_the_pipeline():
 def test_the_sql_definitions_give_the_hand_worked_rows():
     got = sql_tables(hand_customers())
     for table in daily.TABLES:
-        rows_equal(table, HAND[table])([{c: r[c] for c in daily.COLUMNS[table]} for r in got[table]])
+        daily_checks.rows_equal(table, HAND[table], daily)([{c: r[c] for c in daily.COLUMNS[table]} for r in got[table]])
 
 
 # --- synthetic data ----------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def synthetic_customers():
-    records = generate_events(3000, seed=5)
-    rules = EventRules(ValidationConfig(), now_ms=T0 + 30 * 24 * HOUR)
-    events = [rules.event_from_record(r, source="synthetic", offset=n) for n, r in enumerate(records)]
-    customer_of = stitch(events)
-    by_customer = defaultdict(list)
-    for e in events:
-        by_customer[customer_of[e.anonymous_id]].append(e)
-    return [build_customer_journeys(c, evs, CONFIG) for c, evs in sorted(by_customer.items())]
+    return [build_customer_journeys(c, evs, CONFIG) for c, evs in synthetic_events_by_customer(3000, seed=5)]
 
 
 def test_synthetic_day_equals_sql_over_the_row_level_tables(synthetic_customers):
@@ -244,31 +197,13 @@ def test_synthetic_day_equals_sql_over_the_row_level_tables(synthetic_customers)
 def test_the_pure_aggregate_equals_sql_too(synthetic_customers):
     expected, got = sql_tables(synthetic_customers), daily.aggregate(synthetic_customers)
     for table in daily.TABLES:
-        rows_equal(table, expected[table])(got[table])
+        daily_checks.rows_equal(table, expected[table], daily)(got[table])
 
 
 def test_the_only_shuffles_are_the_four_combines():
     p = beam.Pipeline(runner=make_runner())
     _ = p | beam.Create(hand_customers()) | "AggregateDaily" >> AggregateDaily()
-    seen = []
-
-    class Collect(PipelineVisitor):
-        def enter_composite_transform(self, node):
-            seen.append((node.full_label, type(node.transform).__name__))
-
-        def visit_transform(self, node):
-            seen.append((node.full_label, type(node.transform).__name__))
-
-    p.visit(Collect())
-    seen = [(label, kind) for label, kind in seen if label.startswith("AggregateDaily/")]
-    combines = sorted(label for label, kind in seen if kind == "CombinePerKey")
-    assert combines == [f"AggregateDaily/Combine{name}" for name in ("Friction", "JourneyStats", "PageStats",
-                                                                     "PathEdges")]
-    shuffles = [label for label, kind in seen if kind in ("GroupByKey", "_GroupByKeyOnly", "Reshuffle")]
-    assert shuffles and all(any(label.startswith(c + "/") for c in combines) for label in shuffles), shuffles
-    # Runners lift a combine_per_key (partial combines before the shuffle), not a GroupByKey + ParDo.
-    urns = {t.unique_name: t.spec.urn for t in p.to_runner_api().components.transforms.values()}
-    assert all(urns[c] == "beam:transform:combine_per_key:v1" for c in combines)
+    daily_checks.assert_only_shuffles_are_combines(p, "AggregateDaily", ("CombineFriction", "CombineJourneyStats", "CombinePageStats", "CombinePathEdges"))
 
 
 def test_rows_fit_the_daily_ddl(synthetic_customers):

@@ -32,3 +32,15 @@ def test_unknown_keys_are_named(tmp_path):
     path.write_text('{"journey": {"inactivity_gap": 900}}')
     with pytest.raises(ValueError, match=r"config.journey: unknown setting\(s\) \['inactivity_gap'\]"):
         Config.load(path)
+
+
+def test_task_rules_come_from_the_file(tmp_path):
+    from journeys.tasks import DEFAULT_TASKS, TaskRule
+
+    assert {rule.name for rule in Config.load().tasks.rules} == {
+        "find_info", "manage_account", "offers", "purchase", "self_service", "support_ticket", "live_agent",
+        "phone_escalation"} == {rule.name for rule in DEFAULT_TASKS}
+    path = tmp_path / "c.toml"
+    path.write_text('[[tasks.rules]]\nname = "purchase"\npages = ["/basket"]\ncompletion = ["purchase"]\n')
+    (rule,) = Config.load(path).tasks.rules
+    assert rule == TaskRule(name="purchase", pages=("/basket",), completion=("purchase",))

@@ -21,7 +21,8 @@ from test_aggregates import SQL
 
 pytestmark = [pytest.mark.slow]
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events", "customer_devices",
-          "page_stats_daily", "friction_daily", "journey_stats_daily", "path_edges_daily")
+          "conversations", "task_attempts", "page_stats_daily", "friction_daily", "journey_stats_daily",
+          "path_edges_daily", "chat_stats_daily", "task_effort_daily")
 
 
 def stream_parts(folder: Path, parts: int, n: int = 3_000, seed: int = 13) -> list[Path]:

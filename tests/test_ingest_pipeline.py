@@ -3,7 +3,6 @@ import json
 
 import apache_beam as beam
 import fastavro
-import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 

@@ -1,5 +1,4 @@
 """Identity, journey split, page views, time on page, engaged time, scores."""
-import pytest
 
 from journeys.config import EffortConfig, JourneyConfig
 from journeys.identity import device_customer, stitch

@@ -8,7 +8,6 @@ import pytest
 from psycopg import sql
 
 from journeys.postgres_local import HOST, LocalPostgres, find_pg_bin
-from postgres_fixture import pg_schema, postgres_url  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 ROWS = 1000
