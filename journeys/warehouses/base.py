@@ -26,6 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
+from journeys import daily, daily_chat_tasks
+
 MIGRATIONS_TABLE = "journeys_schema_migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
@@ -40,11 +42,9 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "chat_stats_daily": ("day",),
     "task_effort_daily": ("day", "task"),
 }
-# Rows that belong to a journey; replaced with it, children before the journey itself.
-JOURNEY_TABLES = ("journeys", "page_views", "friction_events", "conversations", "task_attempts")
-REPLACE_ORDER = ("friction_events", "page_views", "conversations", "task_attempts", "journeys")
-DAILY_TABLES = ("page_stats_daily", "friction_daily", "journey_stats_daily", "path_edges_daily",
-                "chat_stats_daily", "task_effort_daily")
+# Rows that belong to a journey, replaced with it: children before the journey itself.
+JOURNEY_TABLES = ("friction_events", "page_views", "conversations", "task_attempts", "journeys")
+DAILY_TABLES = daily.TABLES + daily_chat_tasks.TABLES
 # An event already stored was read first; a copy in a later run is a duplicate.
 FIRST_WINS = frozenset({"events"})
 TIME_COLUMNS = frozenset({"event_time", "received_at", "started_at", "ended_at", "viewed_at", "occurred_at",
@@ -205,7 +205,7 @@ class Warehouse(ABC):
         cursor.execute("CREATE TEMP TABLE rebuilt_customers (customer_id VARCHAR PRIMARY KEY)")
         cursor.executemany(f"INSERT INTO rebuilt_customers VALUES ({self.placeholder})",
                            [[c["customer_id"]] for c in rebuilt])
-        for table in (*REPLACE_ORDER, "customer_devices"):
+        for table in (*JOURNEY_TABLES, "customer_devices"):
             cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM rebuilt_customers)")
         devices = [(device, c["customer_id"]) for c in rebuilt for device in c["devices"]]
         self.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
@@ -221,7 +221,7 @@ class Warehouse(ABC):
             ON old.customer_id = new.customer_id
            AND (old.journey_id = new.journey_id
                 OR (old.started_at <= new.ended_at AND old.ended_at >= new.started_at))""")
-        for table in REPLACE_ORDER:
+        for table in JOURNEY_TABLES:
             cursor.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM replaced_journeys)")
             cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
         cursor.execute("DROP TABLE replaced_journeys")

@@ -15,7 +15,7 @@ import apache_beam as beam
 from apache_beam.io.gcp.bigquery import BigQueryDisposition, WriteToBigQuery
 
 from journeys.warehouses.base import (
-    REPLACE_ORDER, TABLE_KEYS, TIME_COLUMNS, migrations, split_statements, to_time)
+    JOURNEY_TABLES, TABLE_KEYS, TIME_COLUMNS, migrations, split_statements, to_time)
 
 PREFIX = "bigquery:"
 STAGING_SUFFIX = "__staging"
@@ -103,7 +103,7 @@ def merge_statements(url: str) -> list[str]:
                 "AND (old.journey_id = new.journey_id "
                 "OR (old.started_at <= new.ended_at AND old.ended_at >= new.started_at))")
     statements.append(f"CREATE TEMP TABLE replaced_journeys AS {replaced}")
-    for table in REPLACE_ORDER:
+    for table in JOURNEY_TABLES:
         statements.append(f"DELETE FROM {name(table)} WHERE journey_id IN (SELECT journey_id FROM replaced_journeys)")
         statements.append(f"INSERT INTO {name(table)} SELECT * FROM {name(table + STAGING_SUFFIX)}")
     statements.append("COMMIT TRANSACTION")
