@@ -125,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the pipeline once over a bounded input")
     run.add_argument("--source", required=True, help="kafka:HOST:PORT or file:PATH_OR_GLOB")
-    run.add_argument("--warehouse", help="duckdb:PATH")
+    run.add_argument("--warehouse", help="duckdb:PATH, postgresql://USER@HOST:PORT/DB or bigquery:PROJECT.DATASET")
     run.add_argument("--runner", default="DirectRunner", help="DirectRunner (default), FlinkRunner, ...")
     run.add_argument("--config", help="a TOML or JSON config file")
     run.add_argument("--output-dir", type=Path, default=DEFAULT_WORKDIR / "runs", help="default .journeys/runs")
