@@ -87,6 +87,12 @@ def cmd_demo(args) -> int:
     return 0 if summary.balanced else EXIT_BAD_INPUT
 
 
+def cmd_import(args) -> int:
+    from journeys.snowplow_import import run_import
+
+    return run_import(args.source, args.target, time_column=args.time_column)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journeys", description="Cross-channel customer-journey analytics.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (Beam included)")
@@ -122,6 +128,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
     report.add_argument("--html", help="also save the report as a self-contained HTML file")
     report.set_defaults(func=cmd_report)
+
+    importer = sub.add_parser("import", help="convert another system's export to JSONL events")
+    systems = importer.add_subparsers(dest="system", required=True)
+    snowplow = systems.add_parser("snowplow", help="Snowplow atomic events CSV -> JSONL web events")
+    snowplow.add_argument("--from", dest="source", type=Path, required=True, help="CSV export with a header row")
+    snowplow.add_argument("--to", dest="target", type=Path, required=True, help="JSONL file to write")
+    snowplow.add_argument("--time-column", default="derived_tstamp",
+                          choices=("derived_tstamp", "dvce_created_tstamp", "collector_tstamp"),
+                          help="the Snowplow timestamp that becomes event_time (default derived_tstamp)")
+    snowplow.set_defaults(func=cmd_import)
 
     run = sub.add_parser("run", help="run the pipeline once over a bounded input")
     run.add_argument("--source", required=True, help="kafka:HOST:PORT or file:PATH_OR_GLOB")

@@ -92,3 +92,14 @@ def test_demo_runs_the_whole_path(tmp_path):
     text = console.export_text()
     assert f"{journeys} journeys of " in text
     assert "Top friction points" in text and "Slowest pages" in text and "Dead letters" in text
+
+
+def test_import_snowplow_then_run(tmp_path, capsys):
+    from pathlib import Path
+
+    csv = Path(__file__).parent / "reference" / "snowplow" / "source" / "snowplow_web_events.csv"
+    jsonl = tmp_path / "events.jsonl"
+    assert main(["import", "snowplow", "--from", str(csv), "--to", str(jsonl)]) == 0
+    assert "rows 160 = events 160 + skipped 0" in capsys.readouterr().out
+    assert main(["run", "--source", f"file:{jsonl}", "--output-dir", str(tmp_path / "runs")]) == 0
+    assert "input 160 = processed 157 + duplicates 3 + dead letters 0 (ok)" in capsys.readouterr().out
