@@ -4,7 +4,7 @@ import pytest
 
 from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
 
-# Contract section 3, "minimum columns" (quality_runs belongs to the quality gates).
+# Contract section 3, "minimum columns".
 CONTRACT_TABLES = {
     "journeys": "journey_id customer_id started_at ended_at duration_s channels event_count page_view_count "
                 "entry_page exit_page acquisition_channel converted escalated resolved bounced friction_count "
@@ -22,6 +22,7 @@ CONTRACT_TABLES = {
     "chat_stats_daily": "day conversations bot_contained escalated escalation_rate median_wait_s "
                         "median_first_response_s resolved avg_csat",
     "dead_letters": "source partition offset received_at reason payload",
+    "quality_runs": "run_id suite checked_at success evaluated failed details",
 }
 
 

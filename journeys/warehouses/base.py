@@ -41,6 +41,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "path_edges_daily": ("day", "from_page", "to_page"),
     "chat_stats_daily": ("day",),
     "task_effort_daily": ("day", "task"),
+    "quality_runs": ("run_id", "suite"),
 }
 # Rows that belong to a journey, replaced with it: children before the journey itself.
 JOURNEY_TABLES = ("friction_events", "page_views", "conversations", "task_attempts", "journeys")
@@ -48,7 +49,7 @@ DAILY_TABLES = daily.TABLES + daily_chat_tasks.TABLES
 # An event already stored was read first; a copy in a later run is a duplicate.
 FIRST_WINS = frozenset({"events"})
 TIME_COLUMNS = frozenset({"event_time", "received_at", "started_at", "ended_at", "viewed_at", "occurred_at",
-                          "handoff_at", "agent_joined_at"})
+                          "handoff_at", "agent_joined_at", "checked_at"})
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -1,0 +1,149 @@
+"""ValidateEvents: the events expectation suite (Great Expectations) on batches of events.
+
+``PCollection[Event]`` -> ``ValidatedEvents(events, dead_letters, results, quality_runs)``:
+
+- events are grouped with ``beam.BatchElements`` and each batch, sorted by
+  (source, partition, offset), becomes a pandas DataFrame validated by GX;
+- the GX context and the suite are built once per worker, in ``DoFn.setup``;
+- rows failing a ``quarantine`` expectation (found with GX's COMPLETE result
+  format, ``unexpected_index_list``) become ``DeadLetter``s with reason
+  ``quality:<expectation_type>:<column>`` and the masked stored event as
+  payload; a failed ``fail`` expectation raises ``QualityFailure`` in the
+  worker, so the pipeline fails and the driver lands and commits nothing;
+- ``results``: one ``QualityResult`` per batch; ``quality_runs``: those merged
+  into one ``quality_runs`` row (a dict) for the run, when a ``run_id`` is
+  given (the table's key is (run_id, suite), and batch boundaries are not
+  deterministic, so per-batch rows would not be reproducible).
+
+Counters keep the run's arithmetic balanced: a quarantined event moves from
+``processed`` to ``dead_letters`` (reason ``dead_letter.quality:...``).
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, NamedTuple
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from journeys import quality
+
+NAMESPACE = "journeys"
+VALID, DEAD, RESULTS = "valid", "quarantined", "results"
+
+
+class ValidatedEvents(NamedTuple):
+    events: beam.PCollection  # Event that passed (or only failed report-policy expectations)
+    dead_letters: beam.PCollection  # DeadLetter, reason quality:<expectation_type>:<column>
+    results: beam.PCollection  # QualityResult per batch
+    quality_runs: beam.PCollection | None  # one quality_runs row (dict) for the run, if run_id was given
+
+
+class _ValidateBatchFn(beam.DoFn):
+    setups = 0  # DoFn instances set up in this process (the tests count them)
+
+    def __init__(self, suite_path: str | None, policy: quality.Policy | str | None, parameters: Mapping[str, Any]):
+        self._suite_path = suite_path or quality.EVENTS_SUITE
+        self._policy_spec = policy
+        self._parameters = dict(parameters)
+        self._validator = self._suite = self._policy = None
+
+    def setup(self):
+        type(self).setups += 1
+        self._validator = quality.Validator()
+        self._suite = quality.load_suite(self._suite_path)
+        spec = self._policy_spec
+        self._policy = spec if isinstance(spec, quality.Policy) else quality.Policy.load(spec)
+        self._processed = Metrics.counter(NAMESPACE, "processed")
+        self._dead = Metrics.counter(NAMESPACE, "dead_letters")
+        self._quarantined = Metrics.counter(NAMESPACE, "quarantined")
+        self._batches = Metrics.counter(NAMESPACE, "quality_batches")
+        self._size = Metrics.distribution(NAMESPACE, "quality_batch_size")
+
+    def process(self, batch):
+        events = sorted(batch, key=lambda e: e.position)
+        frame = quality.events_frame(events)
+        result = self._validator.validate(frame, self._suite, self._policy, self._parameters,
+                                          policy_suite=quality.EVENTS_SUITE)
+        self._batches.inc()
+        self._size.update(len(events))
+        result.raise_on_fail()
+        bad = quality.quarantine_rows(result, frame)
+        for i, event in enumerate(events):
+            keys = bad.get(i)
+            if keys is None:
+                yield event
+                continue
+            dead = quality.quarantined_dead_letter(event, keys)
+            Metrics.counter(NAMESPACE, f"dead_letter.{dead.reason}").inc()
+            yield beam.pvalue.TaggedOutput(DEAD, dead)
+        if bad:
+            self._processed.dec(len(bad))
+            self._dead.inc(len(bad))
+            self._quarantined.inc(len(bad))
+        yield beam.pvalue.TaggedOutput(RESULTS, quality.QualityResult(
+            result.suite, result.success, result.evaluated, result.failed,
+            {**result.details, "quarantined": len(bad)}))
+
+
+class _MergeResults(beam.CombineFn):
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, acc, result):
+        acc.append(result)
+        return self._compact(acc)
+
+    def merge_accumulators(self, accs):
+        return self._compact([r for acc in accs for r in acc])
+
+    def extract_output(self, acc):
+        merged = quality.merge_results(acc, quality.EVENTS_SUITE)
+        merged.details["quarantined"] = sum(r.details.get("quarantined", 0) for r in acc)
+        return merged
+
+    @staticmethod
+    def _compact(acc):
+        if len(acc) < 64:
+            return acc
+        quarantined = sum(r.details.get("quarantined", 0) for r in acc)
+        merged = quality.merge_results(acc, quality.EVENTS_SUITE)
+        merged.details["quarantined"] = quarantined
+        return [merged]
+
+
+class ValidateEvents(beam.PTransform):
+    """Validates events in batches with a GX suite file and a policy.
+
+    ``suite_path``: a suite name under schemas/quality or a JSON path (default
+    ``events``); ``policy``: a ``quality.Policy``, a policy file path, or None
+    for schemas/quality/policy.json; ``parameters``: the suite's
+    ``$PARAMETER`` values (default ``quality.event_parameters()`` — the
+    contract's event_time bounds from now); ``run_id`` and ``checked_at_ms``
+    make the ``quality_runs`` output.
+    """
+
+    def __init__(self, suite_path: str | None = None, policy: quality.Policy | str | None = None, *,
+                 parameters: Mapping[str, Any] | None = None, run_id: str | None = None,
+                 checked_at_ms: int | None = None, min_batch_size: int = 1000, max_batch_size: int = 10000):
+        """``min_batch_size`` is capped at ``max_batch_size``."""
+        super().__init__()
+        self._suite_path = suite_path
+        self._policy = policy
+        self._parameters = dict(parameters) if parameters is not None else quality.event_parameters()
+        self._run_id = run_id
+        self._checked_at_ms = checked_at_ms
+        self._batch = (min(min_batch_size, max_batch_size), max_batch_size)
+
+    def expand(self, events):
+        outputs = (events
+                   | "Batch" >> beam.BatchElements(min_batch_size=self._batch[0], max_batch_size=self._batch[1])
+                   | "Validate" >> beam.ParDo(_ValidateBatchFn(self._suite_path, self._policy, self._parameters)
+                                              ).with_outputs(DEAD, RESULTS, main=VALID))
+        runs = None
+        if self._run_id is not None:
+            run_id, checked_at_ms = self._run_id, self._checked_at_ms
+            runs = (outputs[RESULTS]
+                    | "MergeResults" >> beam.CombineGlobally(_MergeResults())
+                    | "QualityRunRow" >> beam.Map(
+                        lambda r: quality.quality_run_row(run_id, quality.EVENTS_SUITE, r, checked_at_ms)))
+        return ValidatedEvents(outputs[VALID], outputs[DEAD], outputs[RESULTS], runs)
