@@ -13,6 +13,7 @@ DEFAULT_WORKDIR = Path(".journeys")
 DEFAULT_DEMO_EVENTS = 20_000
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+EXIT_QUALITY = 4
 
 
 def _config(args) -> Config:
@@ -64,9 +65,15 @@ def cmd_run(args) -> int:
         print("--streaming is not available yet: runs are bounded (they read up to the end offsets seen "
               "at start)", file=sys.stderr)
         return EXIT_USAGE
-    summary = run_ingest(RunRequest(source=Source.parse(args.source), output_dir=args.output_dir,
-                                    warehouse=args.warehouse, runner=args.runner, config=_config(args),
-                                    beam_args=tuple(args.beam_args)))
+    from journeys.quality import QualityFailure
+
+    try:
+        summary = run_ingest(RunRequest(source=Source.parse(args.source), output_dir=args.output_dir,
+                                        warehouse=args.warehouse, runner=args.runner, config=_config(args),
+                                        beam_args=tuple(args.beam_args)))
+    except QualityFailure as failure:
+        print(f"journeys run: quality gate failed, nothing was written or committed: {failure}", file=sys.stderr)
+        return EXIT_QUALITY
     print("\n".join(summary.lines()))
     return 0 if summary.balanced else EXIT_BAD_INPUT
 

@@ -117,6 +117,16 @@ class TaskConfig:
 
 
 @dataclass(frozen=True)
+class QualityConfig:
+    """Great Expectations gates: suites and policy in schemas/quality (or files given here)."""
+    enabled: bool = True
+    events_suite: str = "events"
+    aggregates_suite: str = "aggregates"
+    policy_path: str | None = None  # default schemas/quality/policy.json
+    html_dir: str | None = None  # write the latest results as an HTML page here
+
+
+@dataclass(frozen=True)
 class Config:
     topics: TopicConfig = field(default_factory=TopicConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
@@ -126,6 +136,7 @@ class Config:
     effort: EffortConfig = field(default_factory=EffortConfig)
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
     tasks: TaskConfig = field(default_factory=TaskConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "Config":

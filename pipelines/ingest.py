@@ -10,6 +10,7 @@ from typing import NamedTuple, Sequence
 
 import apache_beam as beam
 
+from journeys import quality
 from journeys.config import Config
 from journeys.transforms.dead_letter_publish import PublishDeadLetters
 from journeys.transforms.dedup import DropDuplicateEvents
@@ -17,6 +18,7 @@ from journeys.transforms.file_read import ReadEventFiles
 from journeys.transforms.journeys import SessioniseJourneys, StitchIdentities
 from journeys.transforms.kafka_read import PartitionRange, ReadKafkaMessages
 from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
+from journeys.transforms.validate_events import ValidateEvents
 from journeys.pipelines.sources import FILE, KAFKA, Source
 
 
@@ -28,8 +30,9 @@ class JourneyOutputs(NamedTuple):
 
 
 class Ingested(NamedTuple):
-    events: beam.PCollection  # Event, unique event_id
+    events: beam.PCollection  # Event, unique event_id, passed the events suite
     dead_letters: beam.PCollection  # DeadLetter
+    quality_runs: beam.PCollection | None = None  # one quality_runs row (dict) for the events suite
 
 
 def read_raw(p: beam.Pipeline, source: Source, config: Config,
@@ -43,15 +46,24 @@ def read_raw(p: beam.Pipeline, source: Source, config: Config,
 
 
 def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
-                 dead_letter_bootstrap: str | None = None) -> Ingested:
-    """``dead_letter_bootstrap``: publish dead letters' raw bytes to that broker too."""
+                 dead_letter_bootstrap: str | None = None, run_id: str | None = None) -> Ingested:
+    """``dead_letter_bootstrap``: publish dead letters' raw bytes to that broker too;
+    ``run_id``: names the run's quality_runs row."""
     parsed = raw | "ParseEvents" >> ParseEvents(config.validation, run_started_ms, config.kafka.registry_url)
     events = parsed[EVENTS] | "DropDuplicateEvents" >> DropDuplicateEvents()
     dead_letters = parsed[DEAD_LETTERS]
+    quality_runs = None
+    if config.quality.enabled:
+        validated = events | "ValidateEvents" >> ValidateEvents(
+            config.quality.events_suite, config.quality.policy_path,
+            parameters=quality.event_parameters(config.validation, run_started_ms),
+            run_id=run_id, checked_at_ms=run_started_ms)
+        events, quality_runs = validated.events, validated.quality_runs
+        dead_letters = (dead_letters, validated.dead_letters) | "AllDeadLetters" >> beam.Flatten()
     if dead_letter_bootstrap:
         dead_letters = dead_letters | "PublishDeadLetters" >> PublishDeadLetters(
             dead_letter_bootstrap, config.topics.dead_letters)
-    return Ingested(events, dead_letters)
+    return Ingested(events, dead_letters, quality_runs)
 
 
 def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None) -> JourneyOutputs:

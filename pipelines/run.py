@@ -18,7 +18,7 @@ from apache_beam.io import WriteToText
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
-from journeys import landing
+from journeys import landing, quality
 from journeys.config import Config
 from journeys.summary import RunSummary
 from journeys.warehouses import bigquery_warehouse as bigquery
@@ -64,7 +64,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
                              options=make_options(request.runner, list(request.beam_args)))
     raw = read_raw(pipeline, request.source, config, ranges)
     rows = table_rows(raw, config, run_started_ms, dead_letter_bootstrap,
-                      history_url=request.warehouse if warehouse else None)
+                      history_url=request.warehouse if warehouse else None, run_id=run_dir.name)
     for name, lines in rows.items():
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
     if to_bigquery:
@@ -74,6 +74,8 @@ def run_ingest(request: RunRequest) -> RunSummary:
     result = pipeline.run()
     result.wait_until_finish()
 
+    if config.quality.enabled:
+        check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None)
     if warehouse:
         warehouse.land(run_dir)
     if to_bigquery:
@@ -85,9 +87,9 @@ def run_ingest(request: RunRequest) -> RunSummary:
 
 
 def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_letter_bootstrap: str | None,
-               history_url: str | None) -> dict[str, beam.PCollection]:
+               history_url: str | None, run_id: str) -> dict[str, beam.PCollection]:
     """The whole pipeline from raw input: JSON lines per warehouse table (and per run file)."""
-    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap)
+    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id)
     built = build_journeys(ingested.events, config, history_url=history_url)
     whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
     daily = whole_days | "AggregateDaily" >> AggregateDaily()
@@ -95,7 +97,11 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
                   | "ToChatTasks" >> beam.Map(lambda c: CustomerChatTasks(
                       c.customer_id, c.journeys, list(c.conversations), list(c.task_attempts)))
                   | "AggregateChatAndTasks" >> AggregateChatAndTasks())
+    quality_rows = {}
+    if ingested.quality_runs is not None:
+        quality_rows["quality_runs"] = ingested.quality_runs | "QualityRunRows" >> beam.Map(json.dumps)
     return {
+        **quality_rows,
         "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
         "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
@@ -112,6 +118,37 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
         **{table: getattr(chat_tasks, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
            for table in CHAT_TASK_TABLES},
     }
+
+
+def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, warehouse_url: str | None) -> None:
+    """The aggregates suite, volume and freshness over the run's outputs, before anything lands.
+
+    Results go to the run's quality_runs rows; a ``fail`` result raises QualityFailure, so
+    nothing is landed and no offset is committed.
+    """
+    policy = quality.Policy.load(config.quality.policy_path)
+    tables = quality.read_run_tables(run_dir)
+    aggregates = quality.check_aggregates(tables, quality.stored_day_counts(warehouse_url, tables),
+                                          suite=config.quality.aggregates_suite, policy=policy,
+                                          journey_config=config.journey, raise_on_fail=False)
+    volume_settings, freshness_settings = dict(policy.check("volume")), dict(policy.check("freshness"))
+    history = []
+    if warehouse_url:
+        con = warehouse_for(warehouse_url).read_only_connection()
+        try:
+            history = quality.recent_volume_counts(con, volume_settings.get("window", 7))
+        finally:
+            con.close()
+    volume = quality.volume_check(quality.channel_counts(tables.get("events", [])), history, **volume_settings)
+    newest = max((row["event_time"] for row in tables.get("events", [])), default=None)
+    freshness = quality.freshness_check(newest, run_started_ms, freshness_settings.get("max_age_s", 21_600),
+                                        freshness_settings.get("policy", quality.REPORT))
+    results = (aggregates, volume, freshness)
+    rows = [quality.quality_run_row(run_dir.name, r.suite, r, run_started_ms) for r in results]
+    (run_dir / "quality_runs-checks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    if config.quality.html_dir:
+        quality.data_docs(config.quality.html_dir, list(results), run_id=run_dir.name)
+    quality.enforce(results)
 
 
 # Files that tell the warehouse what a run rebuilt; they are not tables.

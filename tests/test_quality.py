@@ -79,19 +79,21 @@ def test_implausible_events_are_quarantined_with_their_reasons():
     batch = [event(1), event(2, "click", x=5, y=7),
              event(3, "csat", "chat", csat_score=9),
              event(4, "purchase", revenue=-10.0, order_id="o1"),
-             event(5, "tap"),  # an app event type on web
+             event(5, "tap"),  # an app event type on web: reported, not quarantined (policy "report")
              event(6, event_time=T0 + 10 * 86_400_000),  # after the max bound
              event(7, "search", search_results=-1),
              event(8, "csat", "chat", csat_score=5)]
     kept, dead, result = quality.check_events(batch, parameters=params())
-    assert [e.offset for e in kept] == [1, 2, 8]
+    assert [e.offset for e in kept] == [1, 2, 5, 8]
     assert {d.offset: d.reason for d in dead} == {
         3: "quality:expect_column_values_to_be_between:csat_score",
         4: "quality:expect_column_values_to_be_between:revenue",
-        5: "quality:expect_column_values_to_be_in_set:event_type",
         6: "quality:expect_column_values_to_be_between:event_time",
         7: "quality:expect_column_values_to_be_between:search_results"}
-    assert not result.success and result.failed == 5 and result.details["quarantined"] == 5
+    # five expectations failed; the unknown event type is in the results but its event is kept
+    assert not result.success and result.failed == 5 and result.details["quarantined"] == 4
+    reported = [e for e in result.details["expectations"] if not e["success"] and e["policy"] == "report"]
+    assert [e["key"] for e in reported] == ["expect_column_values_to_be_in_set:event_type"]
     payload = json.loads(dead[0].payload)
     assert payload["event_id"] == "e3" and payload["message_text"] is None
     assert dead[0].received_at.startswith("2023-11-14T22:13:20")
