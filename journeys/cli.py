@@ -65,13 +65,14 @@ def cmd_run(args) -> int:
         print("--streaming is not available yet: runs are bounded (they read up to the end offsets seen "
               "at start)", file=sys.stderr)
         return EXIT_USAGE
+    from journeys.pipelines.run import QualityGateFailed
     from journeys.quality import QualityFailure
 
     try:
         summary = run_ingest(RunRequest(source=Source.parse(args.source), output_dir=args.output_dir,
                                         warehouse=args.warehouse, runner=args.runner, config=_config(args),
                                         beam_args=tuple(args.beam_args)))
-    except QualityFailure as failure:
+    except (QualityFailure, QualityGateFailed) as failure:
         print(f"journeys run: quality gate failed, nothing was written or committed: {failure}", file=sys.stderr)
         return EXIT_QUALITY
     print("\n".join(summary.lines()))
@@ -92,6 +93,12 @@ def cmd_demo(args) -> int:
 
     summary = run_demo(DemoRequest(workdir=args.workdir, events=args.events, seed=args.seed, config=_config(args)))
     return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def cmd_quality(args) -> int:
+    from journeys.quality_report import quality_report
+
+    return 0 if quality_report(args.warehouse, html_dir=args.html) else EXIT_QUALITY
 
 
 def cmd_import(args) -> int:
@@ -135,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
     report.add_argument("--html", help="also save the report as a self-contained HTML file")
     report.set_defaults(func=cmd_report)
+
+    checks = sub.add_parser("quality", help="the latest run's data quality results (exit 4 if any failed)")
+    checks.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
+    checks.add_argument("--html", help="also write the results as an HTML page into this folder")
+    checks.set_defaults(func=cmd_quality)
 
     importer = sub.add_parser("import", help="convert another system's export to JSONL events")
     systems = importer.add_subparsers(dest="system", required=True)

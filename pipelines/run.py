@@ -71,8 +71,14 @@ def run_ingest(request: RunRequest) -> RunSummary:
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
           if name not in RUN_ONLY_FILES}
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
-    result = pipeline.run()
-    result.wait_until_finish()
+    try:
+        result = pipeline.run()
+        result.wait_until_finish()
+    except Exception as error:
+        # A worker's QualityFailure reaches the driver wrapped by the runner.
+        if quality.QualityFailure.__name__ in str(error):
+            raise QualityGateFailed(str(error).splitlines()[0]) from error
+        raise
 
     if config.quality.enabled:
         check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None)
@@ -118,6 +124,10 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
         **{table: getattr(chat_tasks, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
            for table in CHAT_TASK_TABLES},
     }
+
+
+class QualityGateFailed(RuntimeError):
+    """A quality gate with policy ``fail`` stopped the pipeline; nothing was landed or committed."""
 
 
 def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, warehouse_url: str | None) -> None:
