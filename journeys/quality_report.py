@@ -45,5 +45,10 @@ def quality_report(url: str, html_dir: str | None = None, console: Console | Non
                       f"{r.evaluated - r.failed}/{r.evaluated}", "\n".join(failed) or "-")
     console.print(table)
     if html_dir:
+        import time
+
+        from journeys.gx_data_docs import build_data_docs
+
         console.print(f"saved {data_docs(html_dir, results, run_id=run_id)}")
+        console.print(f"saved GX Data Docs {build_data_docs(html_dir, url, int(time.time() * 1000))}")
     return all(r.success for r in results)

@@ -34,6 +34,10 @@ def test_implausible_values_are_quarantined_and_results_land(tmp_path, capsys):
     assert main(["quality", "--warehouse", f"duckdb:{warehouse}", "--html", str(html)]) == 4  # events failed
     page = (html / "index.html").read_text()
     assert "expect_column_values_to_be_between:csat_score" in page
+    docs = html / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    assert docs.exists() and "events" in docs.read_text()  # GX's own Data Docs of the stored events
+    validations = list((html / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations").rglob("*.html"))
+    assert validations
 
 
 @pytest.mark.kafka
