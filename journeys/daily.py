@@ -213,13 +213,18 @@ def finish(table: str, key: tuple, acc: list) -> dict:
     return row
 
 
-def aggregate(customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
-    """All four tables in memory: what ``AggregateDaily`` computes, without Beam."""
+def aggregate_with(customers: Iterable, tables: tuple, partials_of, empty_of, finish_row) -> dict[str, list[dict]]:
+    """Partials merged per (table, key) and finished, in memory: what the combiners compute, without Beam."""
     merged: dict[tuple[str, tuple], list] = {}
     for customer in customers:
-        for table, key, partial in partials(customer):
-            merge(merged.setdefault((table, key), empty(table)), partial)
-    out: dict[str, list[dict]] = {table: [] for table in TABLES}
+        for table, key, partial in partials_of(customer):
+            merge(merged.setdefault((table, key), empty_of(table)), partial)
+    out: dict[str, list[dict]] = {table: [] for table in tables}
     for (table, key), acc in sorted(merged.items()):
-        out[table].append(finish(table, key, acc))
+        out[table].append(finish_row(table, key, acc))
     return out
+
+
+def aggregate(customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
+    """All four tables in memory: what ``AggregateDaily`` computes, without Beam."""
+    return aggregate_with(customers, TABLES, partials, empty, finish)

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Iterable, NamedTuple, Sequence
 
 from journeys.conversations import ConversationSummary, summarise_conversations
-from journeys.daily import day_of, merge, quantile_cont
+from journeys.daily import aggregate_with, day_of, quantile_cont
 from journeys.events import Event
 from journeys.model import FrictionPoint, Journey
 from journeys.tasks import DEFAULT_TASKS, TaskAttempt, TaskRule, task_attempts
@@ -129,11 +129,4 @@ def finish(table: str, key: tuple, acc: list) -> dict:
 
 def aggregate(customers: Iterable[CustomerChatTasks]) -> dict[str, list[dict]]:
     """Both tables in memory: what ``AggregateChatAndTasks`` computes, without Beam."""
-    merged: dict[tuple[str, tuple], list] = {}
-    for customer in customers:
-        for table, key, part in partials(customer):
-            merge(merged.setdefault((table, key), empty(table)), part)
-    out: dict[str, list[dict]] = {table: [] for table in TABLES}
-    for (table, key), acc in sorted(merged.items()):
-        out[table].append(finish(table, key, acc))
-    return out
+    return aggregate_with(customers, TABLES, partials, empty, finish)
