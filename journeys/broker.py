@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import ctypes
 import json
 import os
 import shutil
@@ -22,7 +21,9 @@ from typing import Iterable
 
 from kafka import KafkaAdminClient
 
-HOST = "127.0.0.1"
+from journeys import local_server
+from journeys.local_server import HOST, LocalServer, port_open
+
 KAFKA_JAR_GLOB = "kafka_2.13-*.jar"
 MVN_ARGS = ("-q", "-B", "-f", "deploy/kafka/pom.xml", "dependency:copy-dependencies",
             "-DincludeScope=runtime")
@@ -36,7 +37,6 @@ TOPIC_READY_TIMEOUT_MS = 30_000
 TOPIC_EXISTS_ERRNO = 36  # TOPIC_ALREADY_EXISTS: creating is idempotent for us
 NODE_ID = 1
 REPLICATION_FACTOR = 1  # single node: every replica set is just this broker
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 SEGMENT_BYTES = 16 * 1024 * 1024
 RETENTION_BYTES_PER_PARTITION = 256 * 1024 * 1024
 CLEANER_BUFFER_BYTES = 16 * 1024 * 1024  # default 128 MiB would eat a small heap
@@ -95,14 +95,6 @@ def _free_port() -> socket.socket:
     return s
 
 
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=CONNECT_TIMEOUT_S):
-            return True
-    except OSError:
-        return False
-
-
 def _cluster_id() -> str:
     # Kafka's Uuid text form; one starting with '-' would be parsed as a CLI flag.
     while True:
@@ -111,41 +103,13 @@ def _cluster_id() -> str:
             return text
 
 
-def _die_with_parent(parent_pid: int):
-    # Loaded before fork: importing in the forked child of a threaded parent can deadlock.
-    # Note the signal fires when the *thread* that called start() exits, not the process.
-    libc = ctypes.CDLL(None, use_errno=True)
+class LocalKafka(LocalServer):
+    # SIGTERM lets Kafka flush and close its logs; SIGKILL only if it hangs.
+    stop_signals = (signal.SIGTERM, signal.SIGKILL)
+    poll_interval_s = POLL_INTERVAL_S
 
-    def preexec() -> None:
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent_pid:  # parent already gone before prctl took effect
-            os._exit(1)
-    return preexec
-
-
-class LocalKafka:
-    def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir).resolve()
-        self.state_file = self.data_dir / "state.json"
-        self.log_file = self.data_dir / "server.log"
-        self._proc: subprocess.Popen | None = None
-
-    def _state(self) -> dict:
-        try:
-            return json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def _alive(self, pid: int | None) -> bool:
-        if not pid:
-            return False
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        try:
-            os.kill(pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        # Guard against pid reuse: only a JVM running kafka.Kafka counts.
+    def _owns(self, pid: int) -> bool:
+        # Only a JVM running kafka.Kafka counts.
         cmdline = Path(f"/proc/{pid}/cmdline")
         return not cmdline.exists() or b"kafka.Kafka" in cmdline.read_bytes()
 
@@ -186,7 +150,7 @@ class LocalKafka:
                 [*jvm[:1], f"-Xmx{heap_mb}m", *jvm[1:], "kafka.Kafka", str(props)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir,
                 start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()) if die_with_parent else None)
+                preexec_fn=local_server.die_with_parent(os.getpid(), signal.SIGTERM) if die_with_parent else None)
         bootstrap = f"{HOST}:{port}"
         self.state_file.write_text(json.dumps(
             {"pid": self._proc.pid, "bootstrap": bootstrap, "controller_port": cport}))
@@ -243,7 +207,7 @@ class LocalKafka:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"Kafka exited with {self._proc.returncode}:\n{self._log_tail()}")
             # A bound port is not enough: the broker must have joined its own KRaft quorum.
-            if _port_open(port):
+            if port_open(port, CONNECT_TIMEOUT_S):
                 with contextlib.suppress(Exception):  # not ready yet; the deadline is the limit
                     with KafkaAdminClient(bootstrap_servers=bootstrap, client_id="journeys-ready",
                                           bootstrap_timeout_ms=ADMIN_TIMEOUT_MS,
@@ -262,22 +226,6 @@ class LocalKafka:
         errors = [line for line in lines if " ERROR " in line or line.startswith("Caused by")]
         return "\n".join(["errors:", *errors[-LOG_TAIL_LINES:], "tail:", _tail(lines)])
 
-    def stop(self, timeout_s: float = 30) -> None:
-        pid = self._state().get("pid") or (self._proc.pid if self._proc else None)
-        if self._alive(pid):
-            # SIGTERM lets Kafka flush and close its logs; SIGKILL only if it hangs.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + timeout_s
-            while self._alive(pid) and time.monotonic() < deadline:
-                time.sleep(POLL_INTERVAL_S)
-            if self._alive(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        if self._proc is not None:
-            self._proc.wait()  # reap, or the pid lingers as a zombie
-            self._proc = None
-        self.state_file.unlink(missing_ok=True)
 
 
 def create_topics(bootstrap: str, names: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:

@@ -8,7 +8,6 @@ package creates it) because postgres refuses to run as root.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import pwd
@@ -21,7 +20,9 @@ from pathlib import Path
 
 import psycopg
 
-HOST = "127.0.0.1"
+from journeys import local_server
+from journeys.local_server import HOST, LocalServer, port_open
+
 USER = "journeys"
 DATABASE = "journeys"
 MAINTENANCE_DB = "postgres"  # always exists after initdb; used to create DATABASE
@@ -37,7 +38,6 @@ INITDB_TIMEOUT_S = 120
 POLL_INTERVAL_S = 0.1
 CONNECT_TIMEOUT_S = 2
 LOG_TAIL_LINES = 30
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def find_pg_bin() -> Path:
@@ -63,14 +63,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return s.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=CONNECT_TIMEOUT_S):
-            return True
-    except OSError:
-        return False
 
 
 def _service_account() -> pwd.struct_passwd | None:
@@ -102,30 +94,18 @@ def _grant_access(data_dir: Path, account: pwd.struct_passwd) -> None:
         os.chown(path, account.pw_uid, account.pw_gid)
 
 
-class LocalPostgres:
+class LocalPostgres(LocalServer):
+    # SIGINT = "fast" shutdown: roll back sessions, checkpoint, exit. SIGQUIT
+    # (immediate, needs crash recovery next start) only if that hangs.
+    stop_signals = (signal.SIGINT, signal.SIGQUIT)
+    poll_interval_s = POLL_INTERVAL_S
+
     def __init__(self, data_dir: Path):
-        self.data_dir = Path(data_dir).resolve()
+        super().__init__(data_dir)
         self.pgdata = self.data_dir / "pgdata"  # initdb wants an empty dir; state.json lives beside it
-        self.state_file = self.data_dir / "state.json"
-        self.log_file = self.data_dir / "server.log"
-        self._proc: subprocess.Popen | None = None
 
-    def _state(self) -> dict:
-        try:
-            return json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def _alive(self, pid: int | None) -> bool:
-        if not pid:
-            return False
-        if self._proc is not None and self._proc.pid == pid:
-            return self._proc.poll() is None
-        try:
-            os.kill(pid, 0)
-        except (ProcessLookupError, PermissionError):
-            return False
-        # Guard against pid reuse: only a postgres serving *our* pgdata counts.
+    def _owns(self, pid: int) -> bool:
+        # Only a postgres serving *our* pgdata counts.
         with contextlib.suppress(OSError):
             return str(self.pgdata).encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
         return False
@@ -141,7 +121,7 @@ class LocalPostgres:
         return {"running": running, "url": state.get("url") if running else None,
                 "pid": state.get("pid") if running else None,
                 "port": state.get("port") if running else None,
-                "accepting": running and _port_open(state["port"]), "data_dir": str(self.data_dir)}
+                "accepting": running and port_open(state["port"], CONNECT_TIMEOUT_S), "data_dir": str(self.data_dir)}
 
     def start(self, port: int | None = None, *, die_with_parent: bool = False,
               timeout_s: float = 60, fsync: bool = True) -> str:
@@ -175,7 +155,7 @@ class LocalPostgres:
             self._proc = subprocess.Popen(
                 [bin_dir / "postgres", "-D", self.pgdata, *args], stdin=subprocess.DEVNULL,
                 stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir, start_new_session=True,
-                preexec_fn=_die_with_parent(os.getpid()) if die_with_parent else None, **as_service)
+                preexec_fn=local_server.die_with_parent(os.getpid(), signal.SIGINT) if die_with_parent else None, **as_service)
         url = _url(port)
         self.state_file.write_text(json.dumps({"pid": self._proc.pid, "port": port, "url": url}))
         try:
@@ -207,35 +187,3 @@ class LocalPostgres:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-LOG_TAIL_LINES:])
         except OSError:
             return "(no server.log)"
-
-    def stop(self, timeout_s: float = 30) -> None:
-        pid = self._state().get("pid") or (self._proc.pid if self._proc else None)
-        if self._alive(pid):
-            # SIGINT = "fast" shutdown: roll back sessions, checkpoint, exit. SIGQUIT
-            # (immediate, needs crash recovery next start) only if that hangs.
-            for sig in (signal.SIGINT, signal.SIGQUIT):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, sig)
-                deadline = time.monotonic() + timeout_s
-                while self._alive(pid) and time.monotonic() < deadline:
-                    time.sleep(POLL_INTERVAL_S)
-                if not self._alive(pid):
-                    break
-        if self._proc is not None:
-            self._proc.wait()  # reap, or the pid lingers as a zombie
-            self._proc = None
-        self.state_file.unlink(missing_ok=True)
-
-
-def _die_with_parent(parent_pid: int):
-    # Loaded before fork: importing in the forked child of a threaded parent can deadlock.
-    libc = ctypes.CDLL(None, use_errno=True)
-
-    def preexec() -> None:
-        # Popen switches user/group *before* preexec_fn runs; that order matters because
-        # the kernel clears PDEATHSIG whenever the process credentials change.
-        # SIGINT = fast shutdown. Fires when the *thread* that called start() exits.
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGINT)
-        if os.getppid() != parent_pid:  # parent already gone before prctl took effect
-            os._exit(1)
-    return preexec
