@@ -130,15 +130,27 @@ def merge(acc: list, partial: list) -> list:
     return acc
 
 
+class Slots:
+    """One customer's partial accumulators, one per (table, key), made empty on first use."""
+
+    def __init__(self, empty_of):
+        self._empty_of = empty_of
+        self._slots: dict[tuple[str, tuple], list] = {}
+
+    def slot(self, table: str, key: tuple) -> list:
+        acc = self._slots.get((table, key))
+        if acc is None:
+            acc = self._slots[(table, key)] = self._empty_of(table)
+        return acc
+
+    def partials(self) -> list[tuple[str, tuple, list]]:
+        return [(table, key, acc) for (table, key), acc in self._slots.items()]
+
+
 def partials(customer: CustomerJourneys) -> list[tuple[str, tuple, list]]:
     """One customer's contribution to every table: (table, key, partial), one per (table, key)."""
-    out: dict[tuple[str, tuple], list] = {}
-
-    def slot(table: str, key: tuple) -> list:
-        acc = out.get((table, key))
-        if acc is None:
-            acc = out[(table, key)] = empty(table)
-        return acc
+    slots = Slots(empty)
+    slot = slots.slot
 
     days = {j.journey_id: day_of(j.started_at) for j in customer.journeys}
     bounced = {j.journey_id for j in customer.journeys if j.bounced}
@@ -183,7 +195,7 @@ def partials(customer: CustomerJourneys) -> list[tuple[str, tuple, list]]:
         views.sort(key=lambda v: v.seq)
         for a, b in zip(views, views[1:]):
             slot(PATH_EDGES, (days[journey_id], a.page, b.page))[0] += 1
-    return [(table, key, acc) for (table, key), acc in out.items()]
+    return slots.partials()
 
 
 def _mean(total, n: int) -> float | None:

@@ -27,7 +27,7 @@ from fractions import Fraction
 from typing import Iterable, NamedTuple, Sequence
 
 from journeys.conversations import ConversationSummary, summarise_conversations
-from journeys.daily import aggregate_with, day_of, quantile_cont
+from journeys.daily import Slots, aggregate_with, day_of, quantile_cont
 from journeys.events import Event
 from journeys.model import FrictionPoint, Journey
 from journeys.tasks import DEFAULT_TASKS, TaskAttempt, TaskRule, task_attempts
@@ -71,13 +71,8 @@ def empty(table: str) -> list:
 
 def partials(customer: CustomerChatTasks) -> list[tuple[str, tuple, list]]:
     """One customer's contribution: (table, key, partial), one per (table, key)."""
-    out: dict[tuple[str, tuple], list] = {}
-
-    def slot(table: str, key: tuple) -> list:
-        acc = out.get((table, key))
-        if acc is None:
-            acc = out[(table, key)] = empty(table)
-        return acc
+    slots = Slots(empty)
+    slot = slots.slot
 
     days = {j.journey_id: day_of(j.started_at) for j in customer.journeys}
     for c in customer.conversations:
@@ -101,7 +96,7 @@ def partials(customer: CustomerChatTasks) -> list[tuple[str, tuple, list]]:
         acc[3] += a.effort_score
         if a.completed and a.duration_s is not None:
             acc[4].append(a.duration_s)
-    return [(table, key, acc) for (table, key), acc in out.items()]
+    return slots.partials()
 
 
 def _ratio(num, den: int) -> float | None:
