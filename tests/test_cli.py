@@ -1,6 +1,5 @@
 """The command line, run in-process against the real broker."""
 import json
-import uuid
 
 import duckdb
 import pytest
@@ -8,6 +7,7 @@ import pytest
 from rich.console import Console
 
 from journeys.cli import main
+from kafka_helpers import topics_toml
 from journeys.demo import BAD_MESSAGES, DemoRequest, run_demo
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -15,16 +15,7 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 def write_config(tmp_path, topics):
     path = tmp_path / "journeys.toml"
-    path.write_text(f"""
-[topics]
-web = "{topics['web']}"
-app = "{topics['app']}"
-chat = "{topics['chat']}"
-dead_letters = "{topics['dead_letters']}"
-
-[kafka]
-consumer_group = "cli-{uuid.uuid4().hex[:8]}"
-""")
+    path.write_text(topics_toml(topics))
     return str(path)
 
 

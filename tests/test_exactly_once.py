@@ -15,21 +15,14 @@ from journeys.pipelines.run import FAULT_ENV, FAULT_EXIT_CODE
 from journeys.produce import MIXED, publish
 from journeys.config import Config
 from journeys.synthetic import generate_events
+from kafka_helpers import topics_toml
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events")
 
 
 def write_config(path, topics, group):
-    path.write_text(f"""
-[topics]
-web = "{topics['web']}"
-app = "{topics['app']}"
-chat = "{topics['chat']}"
-dead_letters = "{topics['dead_letters']}"
-[kafka]
-consumer_group = "{group}"
-""")
+    path.write_text(topics_toml(topics, group))
     return str(path)
 
 

@@ -1,6 +1,5 @@
 """Quality gates in real runs: quarantine lands dead letters, a failing gate commits nothing."""
 import json
-import uuid
 
 import duckdb
 import pytest
@@ -9,6 +8,7 @@ from journeys.cli import main
 from journeys.config import Config
 from journeys.produce import MIXED, publish
 from journeys.synthetic import generate_events
+from kafka_helpers import topics_toml
 
 pytestmark = [pytest.mark.slow]
 
@@ -49,17 +49,7 @@ def test_a_failing_gate_writes_nothing_and_commits_no_offset(kafka_topics, tmp_p
         "events": {"default": "quarantine",
                    "expectations": {"expect_column_values_to_be_between:csat_score": "fail"}},
         "aggregates": {"default": "fail", "expectations": {}}}}))
-    config.write_text(f"""
-[topics]
-web = "{kafka_topics['web']}"
-app = "{kafka_topics['app']}"
-chat = "{kafka_topics['chat']}"
-dead_letters = "{kafka_topics['dead_letters']}"
-[kafka]
-consumer_group = "gate-{uuid.uuid4().hex[:8]}"
-[quality]
-policy_path = "{policy}"
-""")
+    config.write_text(topics_toml(kafka_topics, extra=f'[quality]\npolicy_path = "{policy}"\n'))
     topics = Config.load(config).topics
     synthetic = generate_events(300, seed=4)
     duplicates = len(synthetic) - len({e["event_id"] for e in synthetic})
