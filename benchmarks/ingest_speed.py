@@ -12,14 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from journeys.config import Config, ValidationConfig
-from journeys.decode import RawMessage, to_event_or_dead_letter
-from journeys.events import EventRules
 from journeys.pipelines.run import RunRequest, run_ingest
 from journeys.pipelines.sources import FILE, Source
-from journeys.produce import MIXED, encode
-from journeys.schema_catalog import SchemaCatalog
-from journeys.synthetic import generate_events, write_jsonl
+
+from journeys.commands.produce import MIXED, encode
+from journeys.core.config import Config, ValidationConfig
+from journeys.core.events import EventRules
+from journeys.generators.synthetic import generate_events, write_jsonl
+from journeys.wire.decode import RawMessage, to_event_or_dead_letter
+from journeys.wire.schema_catalog import SchemaCatalog
 
 
 def rate(n: int, seconds: float) -> str:

@@ -2,7 +2,7 @@
 import sys
 import time
 
-from journeys.synthetic import generate_events
+from journeys.generators.synthetic import generate_events
 
 
 def main(n: int = 100_000, repeats: int = 3) -> None:

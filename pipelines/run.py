@@ -17,23 +17,25 @@ import apache_beam as beam
 from apache_beam.io import WriteToText
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
-
-from journeys import landing, quality
-from journeys.config import Config
-from journeys.summary import RunSummary
-from journeys.warehouses import bigquery_warehouse as bigquery
-from journeys.warehouses import warehouse_for
-from journeys.daily import TABLES as DAILY_TABLES
-from journeys.daily_chat_tasks import TABLES as CHAT_TASK_TABLES
-from journeys.daily_chat_tasks import CustomerChatTasks
+from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
+from journeys.pipelines.runners import make_options, make_runner
+from journeys.pipelines.sources import FILE, KAFKA, Source
 from journeys.transforms.aggregates import AggregateDaily
 from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
 from journeys.transforms.complete_days import CompleteDays
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
-from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
-from journeys.pipelines.runners import make_options, make_runner
-from journeys.pipelines.sources import FILE, KAFKA, Source
+
+from journeys import quality
+from journeys.core.config import Config
+from journeys.core.summary import RunSummary
+from journeys.rules.daily import TABLES as DAILY_TABLES
+from journeys.rules.daily_chat_tasks import TABLES as CHAT_TASK_TABLES
+from journeys.rules.daily_chat_tasks import CustomerChatTasks
+from journeys.warehouses import bigquery_warehouse as bigquery
+from journeys.warehouses import rows as landing
+from journeys.warehouses import warehouse_for
+
 
 @dataclass(frozen=True)
 class RunRequest:

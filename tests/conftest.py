@@ -4,9 +4,9 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
-from journeys.broker import LocalKafka, create_topics, ensure_kafka_jars
 from postgres_fixture import pg_schema, postgres_url  # noqa: F401  (fixtures)
+
+from journeys.servers.kafka_broker import LocalKafka, create_topics, ensure_kafka_jars
 
 SESSION_TOPICS = ("web.events", "app.events", "chat.events", "journeys.dead_letters")
 PARTITIONS = 3

@@ -1,5 +1,5 @@
 """Hand-built events for the journey model tests."""
-from journeys.events import Event
+from journeys.core.events import Event
 
 T0 = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 SECOND = 1_000
@@ -32,10 +32,10 @@ def screen(event_id, name, at_ms, anonymous_id="device-1"):
 
 def synthetic_events_by_customer(n, seed):
     """Synthetic events, validated as the pipeline would, grouped by stitched customer, sorted."""
-    from journeys.config import ValidationConfig
-    from journeys.events import EventRules
-    from journeys.identity import stitch
-    from journeys.synthetic import generate_events
+    from journeys.core.config import ValidationConfig
+    from journeys.core.events import EventRules
+    from journeys.generators.synthetic import generate_events
+    from journeys.rules.identity import stitch
 
     rules = EventRules(ValidationConfig(), now_ms=T0 + 30 * 24 * HOUR)
     events = [rules.event_from_record(r, source="synthetic", offset=k) for k, r in enumerate(generate_events(n, seed))]

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from journeys.postgres_local import LocalPostgres
+from journeys.servers.postgres_server import LocalPostgres
 
 __all__ = ["postgres_url", "pg_schema"]
 

@@ -9,9 +9,13 @@ import dataclasses
 
 import pytest
 
-from journeys.acquisition import acquisition_channel, channel_group, traffic_source
-from journeys.config import AcquisitionConfig
-from journeys.events import Event
+from journeys.core.config import AcquisitionConfig
+from journeys.core.events import Event
+from journeys.rules.acquisition import (
+    acquisition_channel,
+    channel_group,
+    traffic_source,
+)
 
 CONFIG = AcquisitionConfig()
 PAGE = "https://www.shop.example/products?id=7"

@@ -3,17 +3,26 @@
 from importlib import resources
 
 import apache_beam as beam
+import daily_checks
 import duckdb
 import pyarrow as pa
 import pytest
-
-from journeys import daily
-from journeys.config import Config
-from journeys.journey_builder import build_customer_journeys
 from journeys.pipelines.runners import make_runner
 from journeys.transforms.aggregates import AggregateDaily
-import daily_checks
-from model_helpers import HOUR, MINUTE, SECOND, ev, ping, screen, synthetic_events_by_customer, view
+from model_helpers import (
+    HOUR,
+    MINUTE,
+    SECOND,
+    ev,
+    ping,
+    screen,
+    synthetic_events_by_customer,
+    view,
+)
+
+from journeys.core.config import Config
+from journeys.rules import daily
+from journeys.rules.journey_builder import build_customer_journeys
 
 CONFIG = Config()
 

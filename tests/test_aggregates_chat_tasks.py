@@ -3,18 +3,26 @@
 from importlib import resources
 
 import apache_beam as beam
+import daily_checks
 import duckdb
 import pyarrow as pa
 import pytest
-
-from journeys import daily_chat_tasks as dct
-from journeys.config import Config
-from journeys.journey_builder import build_customer_journeys
 from journeys.pipelines.runners import make_runner
-from journeys.sessionise import journey_id, split_journeys, unique_events
 from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
-import daily_checks
-from model_helpers import T0, HOUR, MINUTE, SECOND, ev, synthetic_events_by_customer, view
+from model_helpers import (
+    HOUR,
+    MINUTE,
+    SECOND,
+    T0,
+    ev,
+    synthetic_events_by_customer,
+    view,
+)
+
+from journeys.core.config import Config
+from journeys.rules import daily_chat_tasks as dct
+from journeys.rules.journey_builder import build_customer_journeys
+from journeys.rules.sessionise import journey_id, split_journeys, unique_events
 
 CONFIG = Config()
 

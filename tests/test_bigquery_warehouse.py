@@ -4,8 +4,14 @@ import duckdb
 import pytest
 
 from journeys.warehouses.bigquery_warehouse import (
-    STAGING_SUFFIX, WriteTablesToBigQuery, bigquery_row, merge_statements, parse_target, staging_writes,
-    table_schemas)
+    STAGING_SUFFIX,
+    WriteTablesToBigQuery,
+    bigquery_row,
+    merge_statements,
+    parse_target,
+    staging_writes,
+    table_schemas,
+)
 from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
 
 URL = "bigquery:acme-analytics.journeys"

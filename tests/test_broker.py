@@ -7,7 +7,7 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from journeys.broker import LocalKafka
+from journeys.servers.kafka_broker import LocalKafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -3,12 +3,11 @@ import json
 
 import duckdb
 import pytest
-
+from kafka_helpers import topics_toml
 from rich.console import Console
 
-from journeys.cli import main
-from kafka_helpers import topics_toml
-from journeys.demo import BAD_MESSAGES, DemoRequest, run_demo
+from journeys.commands.cli import main
+from journeys.commands.demo import BAD_MESSAGES, DemoRequest, run_demo
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

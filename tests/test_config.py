@@ -1,7 +1,7 @@
 """The typed configuration: contract defaults, files, overrides, clear errors."""
 import pytest
 
-from journeys.config import Config
+from journeys.core.config import Config
 
 
 def test_defaults_are_the_contracts():
@@ -35,7 +35,7 @@ def test_unknown_keys_are_named(tmp_path):
 
 
 def test_task_rules_come_from_the_file(tmp_path):
-    from journeys.tasks import DEFAULT_TASKS, TaskRule
+    from journeys.core.task_rules import DEFAULT_TASKS, TaskRule
 
     assert {rule.name for rule in Config.load().tasks.rules} == {
         "find_info", "manage_account", "offers", "purchase", "self_service", "support_ticket", "live_agent",

@@ -1,6 +1,8 @@
 """summarise_conversations: hand-worked events, one definition at a time."""
-from journeys.conversations import ConversationSummary, summarise_conversations
-from model_helpers import T0, SECOND, ev, view
+from model_helpers import SECOND, T0, ev, view
+
+from journeys.core.model import ConversationSummary
+from journeys.rules.conversations import summarise_conversations
 
 
 def one(events, conversation_id="conv-1"):

@@ -5,11 +5,11 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pyarrow as pa
 import pytest
+from model_helpers import HOUR, MINUTE, SECOND, T0, ev, screen, view
 
-from journeys import daily
-from journeys.config import Config
-from journeys.journey_builder import build_customer_journeys
-from model_helpers import T0, HOUR, MINUTE, SECOND, ev, screen, view
+from journeys.core.config import Config
+from journeys.rules import daily
+from journeys.rules.journey_builder import build_customer_journeys
 
 CONFIG = Config()
 DAY_MS = 24 * HOUR

@@ -1,9 +1,9 @@
 """The contract's input rules (section 4) on single records."""
 import pytest
 
-from journeys.config import ValidationConfig
-from journeys.errors import InvalidEvent
-from journeys.events import EventRules, event_to_record, parse_event_time
+from journeys.core.config import ValidationConfig
+from journeys.core.errors import InvalidEvent
+from journeys.core.events import EventRules, event_to_record, parse_event_time
 
 NOW_MS = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 DAY_MS = 86_400_000

@@ -10,12 +10,12 @@ import uuid
 
 import duckdb
 import pytest
-
 from journeys.pipelines.run import FAULT_ENV, FAULT_EXIT_CODE
-from journeys.produce import MIXED, publish
-from journeys.config import Config
-from journeys.synthetic import generate_events
 from kafka_helpers import topics_toml
+
+from journeys.commands.produce import MIXED, publish
+from journeys.core.config import Config
+from journeys.generators.synthetic import generate_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events")
@@ -32,7 +32,7 @@ def journeys_run(bootstrap, warehouse, config, tmp_path, fault=None):
     if fault:
         env[FAULT_ENV] = fault
     return subprocess.run(
-        [sys.executable, "-m", "journeys.cli", "run", "--source", f"kafka:{bootstrap}",
+        [sys.executable, "-m", "journeys.commands.cli", "run", "--source", f"kafka:{bootstrap}",
          "--warehouse", f"duckdb:{warehouse}", "--config", config, "--output-dir", str(tmp_path / "runs")],
         env=env, capture_output=True, text=True, timeout=300)
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from journeys.config import FrictionConfig
-from journeys.events import Event
-from journeys.friction import Detected, detect_friction, detect_repeat_contacts
-from journeys.model import PageView
-from journeys.pages import event_order
+from journeys.core.config import FrictionConfig
+from journeys.core.events import Event
+from journeys.core.model import PageView
+from journeys.rules.friction import Detected, detect_friction, detect_repeat_contacts
+from journeys.rules.pages import event_order
 
 T0 = 1_700_000_000_000
 S = 1_000  # one second in ms

@@ -14,10 +14,10 @@ from urllib.parse import quote
 import duckdb
 import psycopg
 import pytest
-
-from journeys.cli import main
-from journeys.synthetic import generate_events
 from test_aggregates import SQL
+
+from journeys.commands.cli import main
+from journeys.generators.synthetic import generate_events
 
 pytestmark = [pytest.mark.slow]
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events", "customer_devices",

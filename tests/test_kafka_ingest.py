@@ -12,15 +12,15 @@ from collections import Counter
 
 import duckdb
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-
-from journeys import wire
-from journeys.config import Config
 from journeys.pipelines.run import RunRequest, run_ingest
 from journeys.pipelines.sources import KAFKA, Source
-from journeys.produce import CONFLUENT, SINGLE_OBJECT, avro_record, publish
-from journeys.schema_catalog import SchemaCatalog
-from journeys.synthetic import generate_events
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from journeys.commands.produce import CONFLUENT, SINGLE_OBJECT, avro_record, publish
+from journeys.core.config import Config
+from journeys.generators.synthetic import generate_events
+from journeys.wire import framing as wire
+from journeys.wire.schema_catalog import SchemaCatalog
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -1,7 +1,7 @@
 """Personal data masking (contract section 5)."""
 import pytest
 
-from journeys.masking import luhn_valid, mask_bytes, mask_text, mask_url
+from journeys.rules.masking import luhn_valid, mask_bytes, mask_text, mask_url
 
 
 @pytest.mark.parametrize("text,expected", [

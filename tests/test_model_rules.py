@@ -1,12 +1,19 @@
 """Identity, journey split, page views, time on page, engaged time, scores."""
 
-from journeys.config import EffortConfig, JourneyConfig
-from journeys.identity import device_customer, stitch
-from journeys.page_views import page_views
-from journeys.pages import page_of, url_path
-from journeys.scores import Outcome, effort_score, friction_score, is_bounce, outcome
-from journeys.sessionise import journey_id, split_journeys, unique_events
 from model_helpers import HOUR, MINUTE, SECOND, ev, ping, screen, view
+
+from journeys.core.config import EffortConfig, JourneyConfig
+from journeys.rules.identity import device_customer, stitch
+from journeys.rules.page_views import page_views
+from journeys.rules.pages import page_of, url_path
+from journeys.rules.scores import (
+    Outcome,
+    effort_score,
+    friction_score,
+    is_bounce,
+    outcome,
+)
+from journeys.rules.sessionise import journey_id, split_journeys, unique_events
 
 CONFIG = JourneyConfig()
 

@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from journeys.postgres_local import HOST, LocalPostgres, find_pg_bin
+from journeys.servers.postgres_server import HOST, LocalPostgres, find_pg_bin
 
 pytestmark = pytest.mark.slow
 ROWS = 1000

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from journeys import quality
-from journeys.events import Event
+from journeys.core.events import Event
 from journeys.quality import FAIL, QUARANTINE, REPORT, Policy, QualityFailure
 from journeys.warehouses import warehouse_for
 
@@ -47,7 +47,7 @@ def test_suites_load_from_their_json_files():
 
 
 def test_event_type_sets_in_the_suite_are_the_contracts():
-    from journeys.events import EVENT_TYPES
+    from journeys.core.events import EVENT_TYPES
 
     suite = json.loads((quality.quality_dir() / "events.json").read_text())
     sets = {e["meta"]["channel"]: set(e["kwargs"]["value_set"]) for e in suite["expectations"]

@@ -3,12 +3,12 @@ import json
 
 import duckdb
 import pytest
-
-from journeys.cli import main
-from journeys.config import Config
-from journeys.produce import MIXED, publish
-from journeys.synthetic import generate_events
 from kafka_helpers import topics_toml
+
+from journeys.commands.cli import main
+from journeys.commands.produce import MIXED, publish
+from journeys.core.config import Config
+from journeys.generators.synthetic import generate_events
 
 pytestmark = [pytest.mark.slow]
 

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from journeys.cli import main
+from journeys.commands.cli import main
 
 SCENARIO = Path(__file__).parent / "scenarios" / "cross_channel.jsonl"
 

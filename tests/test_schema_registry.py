@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from journeys import wire
-from journeys.errors import WireError
-from journeys.schema_catalog import SchemaCatalog
+from journeys.core.errors import WireError
+from journeys.wire import framing as wire
+from journeys.wire.schema_catalog import SchemaCatalog
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 REGISTERED = {101: (SCHEMAS / "chat.avsc").read_text()}  # a registry numbers schemas its own way
@@ -65,7 +65,7 @@ def test_an_id_the_registry_does_not_know_is_a_dead_letter_reason(registry_url):
 
 
 def test_an_unreachable_registry_fails_clearly_instead_of_dead_lettering():
-    from journeys.schema_catalog import RegistryUnavailable
+    from journeys.wire.schema_catalog import RegistryUnavailable
 
     with pytest.raises(RegistryUnavailable, match="unreachable"):
         wire.decode(b"\x00\x00\x00\x00\x01\x02", SchemaCatalog("http://127.0.0.1:9"))

@@ -22,15 +22,23 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from journeys.config import Config, ValidationConfig
-from journeys.events import EventRules
-from journeys.identity import stitch
-from journeys.journey_builder import build_customer_journeys
 from journeys.pipelines.run import RunRequest, run_ingest
 from journeys.pipelines.sources import FILE, Source
-from journeys.snowplow_import import (Skipped, convert_rows, import_snowplow, map_row, page_view_id,
-                                      parse_snowplow_time, read_snowplow_csv, snowplow_to_events)
+
+from journeys.core.config import Config, ValidationConfig
+from journeys.core.events import EventRules
+from journeys.generators.snowplow_import import (
+    Skipped,
+    convert_rows,
+    import_snowplow,
+    map_row,
+    page_view_id,
+    parse_snowplow_time,
+    read_snowplow_csv,
+    snowplow_to_events,
+)
+from journeys.rules.identity import stitch
+from journeys.rules.journey_builder import build_customer_journeys
 
 REFERENCE = Path(__file__).parent / "reference" / "snowplow"
 EVENTS_CSV = REFERENCE / "source" / "snowplow_web_events.csv"
@@ -365,7 +373,7 @@ def test_sessions(ours, expected_views, expected_sessions, source_rows):
 
 
 def test_import_command_reports_skipped_rows(tmp_path, capsys):
-    from journeys.snowplow_import import main
+    from journeys.generators.snowplow_import import main
 
     source = tmp_path / "export.csv"
     with open(source, "w", newline="") as handle:

@@ -12,7 +12,12 @@ import pytest
 from fastavro.schema import load_schema
 from fastavro.validation import validate
 
-from journeys.synthetic import DEFAULT_START, SyntheticProfile, generate_events, write_jsonl
+from journeys.generators.synthetic import (
+    DEFAULT_START,
+    SyntheticProfile,
+    generate_events,
+    write_jsonl,
+)
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 CHANNELS = ("web", "app", "chat")

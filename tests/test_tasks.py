@@ -1,7 +1,9 @@
 """task_attempts: hand-worked events against every rule of journeys/tasks.py."""
-from journeys.model import FrictionPoint, Journey
-from journeys.tasks import DEFAULT_TASKS, TaskAttempt, TaskRule, completes, path_matches, task_attempts, touches
-from model_helpers import T0, SECOND, ev, screen, view
+from model_helpers import SECOND, T0, ev, screen, view
+
+from journeys.core.model import FrictionPoint, Journey, TaskAttempt
+from journeys.core.task_rules import DEFAULT_TASKS, TaskRule
+from journeys.rules.tasks import completes, path_matches, task_attempts, touches
 
 
 def journey(jid="j1", effort=3):

@@ -8,7 +8,7 @@ import duckdb
 import psycopg
 import pytest
 
-from journeys.cli import main
+from journeys.commands.cli import main
 from journeys.warehouses import warehouse_for
 from journeys.warehouses.base import migrations
 
@@ -97,7 +97,7 @@ def test_a_failed_landing_leaves_nothing_behind(pg_schema, tmp_path):
 def test_the_report_reads_the_same_from_both_warehouses(pg_schema, tmp_path):
     from rich.console import Console
 
-    from journeys.report import report
+    from journeys.commands.report import report
 
     base_url, schema = pg_schema
     url = schema_url(base_url, schema)

@@ -7,10 +7,10 @@ from pathlib import Path
 import fastavro
 import pytest
 
-from journeys import wire
-from journeys.errors import WireError
-from journeys.fingerprint import crc64_avro, schema_fingerprint
-from journeys.schema_catalog import SchemaCatalog
+from journeys.core.errors import WireError
+from journeys.wire import framing as wire
+from journeys.wire.fingerprint import crc64_avro, schema_fingerprint
+from journeys.wire.schema_catalog import SchemaCatalog
 
 SCHEMAS = Path(__file__).parents[1] / "schemas"
 

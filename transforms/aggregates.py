@@ -15,9 +15,9 @@ from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-from journeys import daily
 from journeys.transforms.journeys import NAMESPACE
+
+from journeys.rules import daily
 
 _LABELS = {daily.PAGE_STATS: "PageStats", daily.FRICTION: "Friction",
            daily.JOURNEY_STATS: "JourneyStats", daily.PATH_EDGES: "PathEdges"}

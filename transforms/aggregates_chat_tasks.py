@@ -13,10 +13,10 @@ from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-
-from journeys import daily_chat_tasks as chat_tasks
-from journeys.daily import merge
 from journeys.transforms.journeys import NAMESPACE
+
+from journeys.rules import daily_chat_tasks as chat_tasks
+from journeys.rules.daily import merge
 
 _LABELS = {chat_tasks.CHAT_STATS: "ChatStats", chat_tasks.TASK_EFFORT: "TaskEffort"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import apache_beam as beam
 from kafka import KafkaProducer
 
-from journeys.decode import DeadLetter
+from journeys.wire.decode import DeadLetter
 
 
 def dead_letter_headers(dead: DeadLetter) -> list[tuple[str, bytes]]:

@@ -6,7 +6,7 @@ from typing import Iterable
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from journeys.events import Event
+from journeys.core.events import Event
 
 NAMESPACE = "journeys"
 

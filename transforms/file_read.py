@@ -12,7 +12,7 @@ import apache_beam as beam
 import fastavro
 from apache_beam.io import fileio
 
-from journeys.decode import JSON, UNREADABLE, RawMessage, RawRecord
+from journeys.wire.decode import JSON, UNREADABLE, RawMessage, RawRecord
 
 AVRO_SUFFIX = ".avro"
 

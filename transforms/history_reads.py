@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from journeys.history import History
+from journeys.warehouses.history import History
 
 
 class ReadsHistory(beam.DoFn):

@@ -15,8 +15,8 @@ import apache_beam as beam
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
-from journeys.config import KafkaConfig
-from journeys.decode import AVRO, RawMessage
+from journeys.core.config import KafkaConfig
+from journeys.wire.decode import AVRO, RawMessage
 
 _NO_LEADER_EPOCH = -1
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from journeys.config import ValidationConfig
-from journeys.decode import DeadLetter, to_event_or_dead_letter
-from journeys.events import EventRules
-from journeys.schema_catalog import SchemaCatalog
+from journeys.core.config import ValidationConfig
+from journeys.core.events import EventRules
+from journeys.wire.decode import DeadLetter, to_event_or_dead_letter
+from journeys.wire.schema_catalog import SchemaCatalog
 
 EVENTS = "events"
 DEAD_LETTERS = "dead_letters"

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
-from journeys import daily, daily_chat_tasks
+from journeys.rules import daily, daily_chat_tasks
 
 MIGRATIONS_TABLE = "journeys_schema_migrations"
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")

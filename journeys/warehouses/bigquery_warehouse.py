@@ -15,7 +15,13 @@ import apache_beam as beam
 from apache_beam.io.gcp.bigquery import BigQueryDisposition, WriteToBigQuery
 
 from journeys.warehouses.base import (
-    JOURNEY_TABLES, TABLE_KEYS, TIME_COLUMNS, migrations, split_statements, to_time)
+    JOURNEY_TABLES,
+    TABLE_KEYS,
+    TIME_COLUMNS,
+    migrations,
+    split_statements,
+    to_time,
+)
 
 PREFIX = "bigquery:"
 STAGING_SUFFIX = "__staging"

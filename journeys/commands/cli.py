@@ -1,0 +1,191 @@
+"""The ``journeys`` command line (contract section 6)."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from journeys.core.config import Config
+
+DEFAULT_WORKDIR = Path(".journeys")
+DEFAULT_DEMO_EVENTS = 20_000
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+EXIT_QUALITY = 4
+
+
+def _config(args) -> Config:
+    return Config.load(getattr(args, "config", None))
+
+
+def cmd_kafka(args) -> int:
+    from journeys.servers.kafka_broker import (
+        LocalKafka,
+        create_topics,
+        ensure_kafka_jars,
+    )
+
+    broker = LocalKafka(args.data_dir)
+    if args.action == "start":
+        ensure_kafka_jars()
+        if broker.status()["running"]:
+            print(f"already running on {broker.bootstrap}")
+            return 0
+        bootstrap = broker.start(port=args.port)
+        topics = _config(args).topics
+        create_topics(bootstrap, [*topics.by_channel().values(), topics.dead_letters], topics.partitions)
+        print(f"Kafka running on {bootstrap} (data in {args.data_dir}); stop with `journeys kafka stop`")
+    elif args.action == "stop":
+        broker.stop()
+        print("Kafka stopped")
+    else:
+        status = broker.status()
+        print("running on " + str(status["bootstrap"]) if status["running"] else "not running")
+        return 0 if status["running"] else 3
+    return 0
+
+
+def cmd_produce(args) -> int:
+    from journeys.commands.produce import publish, read_jsonl, report_lines
+    from journeys.generators.synthetic import DEFAULT_START, generate_events
+
+    if args.synthetic is not None:
+        start = datetime.fromisoformat(args.start.replace("Z", "+00:00")) if args.start else DEFAULT_START
+        records = generate_events(args.synthetic, seed=args.seed, start=start)
+    else:
+        records = read_jsonl(args.from_file)
+    report = publish(args.bootstrap, records, _config(args).topics, framing=args.framing)
+    print("\n".join(report_lines(report)))
+    return EXIT_BAD_INPUT if report.rejected else 0
+
+
+def cmd_run(args) -> int:
+    from journeys.pipelines.run import RunRequest, run_ingest
+    from journeys.pipelines.sources import Source
+
+    if args.streaming:
+        print("--streaming is not available yet: runs are bounded (they read up to the end offsets seen "
+              "at start)", file=sys.stderr)
+        return EXIT_USAGE
+    from journeys.pipelines.run import QualityGateFailed
+    from journeys.quality import QualityFailure
+
+    try:
+        summary = run_ingest(RunRequest(source=Source.parse(args.source), output_dir=args.output_dir,
+                                        warehouse=args.warehouse, runner=args.runner, config=_config(args),
+                                        beam_args=tuple(args.beam_args)))
+    except (QualityFailure, QualityGateFailed) as failure:
+        print(f"journeys run: quality gate failed, nothing was written or committed: {failure}", file=sys.stderr)
+        return EXIT_QUALITY
+    print("\n".join(summary.lines()))
+    return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def cmd_report(args) -> int:
+    from journeys.commands.report import report
+
+    report(args.warehouse, html=args.html)
+    if args.html:
+        print(f"saved {args.html}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from journeys.commands.demo import DemoRequest, run_demo
+
+    summary = run_demo(DemoRequest(workdir=args.workdir, events=args.events, seed=args.seed, config=_config(args)))
+    return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def cmd_quality(args) -> int:
+    from journeys.commands.quality_report import quality_report
+
+    return 0 if quality_report(args.warehouse, html_dir=args.html) else EXIT_QUALITY
+
+
+def cmd_import(args) -> int:
+    from journeys.generators.snowplow_import import run_import
+
+    return run_import(args.source, args.target, time_column=args.time_column)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="journeys", description="Cross-channel customer-journey analytics.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (Beam included)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="local Kafka + synthetic day + pipeline into DuckDB")
+    demo.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR / "demo", help="default .journeys/demo")
+    demo.add_argument("--events", type=int, default=DEFAULT_DEMO_EVENTS, help=f"default {DEFAULT_DEMO_EVENTS}")
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--config", help="a TOML or JSON config file")
+    demo.set_defaults(func=cmd_demo)
+
+    kafka = sub.add_parser("kafka", help="a local single-node Kafka broker (KRaft) on 127.0.0.1")
+    kafka.add_argument("action", choices=("start", "stop", "status"))
+    kafka.add_argument("--data-dir", type=Path, default=DEFAULT_WORKDIR / "kafka", help="default .journeys/kafka")
+    kafka.add_argument("--port", type=int, help="default: a free port")
+    kafka.add_argument("--config", help="a TOML or JSON config file (topic names)")
+    kafka.set_defaults(func=cmd_kafka)
+
+    produce = sub.add_parser("produce", help="publish events to the channel topics")
+    produce.add_argument("--bootstrap", required=True, help="HOST:PORT")
+    what = produce.add_mutually_exclusive_group(required=True)
+    what.add_argument("--from", dest="from_file", help="a JSONL file of events")
+    what.add_argument("--synthetic", type=int, metavar="N", help="N synthetic events")
+    produce.add_argument("--seed", type=int, default=0, help="synthetic seed (default 0)")
+    produce.add_argument("--start", help="synthetic start, ISO-8601 UTC (default 2026-01-05T00:00:00Z)")
+    produce.add_argument("--framing", default="mixed", choices=("confluent", "single-object", "mixed"),
+                         help="Avro wire framing (default mixed: half each, by event id)")
+    produce.add_argument("--config", help="a TOML or JSON config file (topic names)")
+    produce.set_defaults(func=cmd_produce)
+
+    report = sub.add_parser("report", help="journeys, conversion, escalation, bounce, friction, slowest pages")
+    report.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
+    report.add_argument("--html", help="also save the report as a self-contained HTML file")
+    report.set_defaults(func=cmd_report)
+
+    checks = sub.add_parser("quality", help="the latest run's data quality results (exit 4 if any failed)")
+    checks.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
+    checks.add_argument("--html", help="also write the results as an HTML page into this folder")
+    checks.set_defaults(func=cmd_quality)
+
+    importer = sub.add_parser("import", help="convert another system's export to JSONL events")
+    systems = importer.add_subparsers(dest="system", required=True)
+    snowplow = systems.add_parser("snowplow", help="Snowplow atomic events CSV -> JSONL web events")
+    snowplow.add_argument("--from", dest="source", type=Path, required=True, help="CSV export with a header row")
+    snowplow.add_argument("--to", dest="target", type=Path, required=True, help="JSONL file to write")
+    snowplow.add_argument("--time-column", default="derived_tstamp",
+                          choices=("derived_tstamp", "dvce_created_tstamp", "collector_tstamp"),
+                          help="the Snowplow timestamp that becomes event_time (default derived_tstamp)")
+    snowplow.set_defaults(func=cmd_import)
+
+    run = sub.add_parser("run", help="run the pipeline once over a bounded input")
+    run.add_argument("--source", required=True, help="kafka:HOST:PORT or file:PATH_OR_GLOB")
+    run.add_argument("--warehouse", help="duckdb:PATH, postgresql://USER@HOST:PORT/DB or bigquery:PROJECT.DATASET")
+    run.add_argument("--runner", default="DirectRunner", help="DirectRunner (default), FlinkRunner, ...")
+    run.add_argument("--config", help="a TOML or JSON config file")
+    run.add_argument("--output-dir", type=Path, default=DEFAULT_WORKDIR / "runs", help="default .journeys/runs")
+    run.add_argument("--streaming", action="store_true", help="keep reading (not yet available)")
+    run.add_argument("beam_args", nargs="*", help="after --: extra Beam pipeline options")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # Beam's optional-dependency notice is noise for a CLI user.
+        logging.getLogger().addFilter(lambda record: "apitools" not in record.getMessage())
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError, RuntimeError, TimeoutError) as error:
+        print(f"journeys {args.command}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

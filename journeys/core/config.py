@@ -1,0 +1,177 @@
+"""One typed configuration object with the contract's defaults.
+
+Loaded from a JSON or TOML file (``--config``) and then overridden by flags.
+Every threshold the pipeline uses lives here; code reads it, never a literal.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+import tomllib
+
+from journeys.core.task_rules import DEFAULT_TASKS, TaskRule
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    web: str = "web.events"
+    app: str = "app.events"
+    chat: str = "chat.events"
+    dead_letters: str = "journeys.dead_letters"
+    partitions: int = 3
+
+    def by_channel(self) -> dict[str, str]:
+        return {"web": self.web, "app": self.app, "chat": self.chat}
+
+    def by_channel_topic(self) -> dict[str, str]:
+        return {topic: channel for channel, topic in self.by_channel().items()}
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    """Contract section 4: what makes a record a dead letter."""
+    min_event_time: str = "2000-01-01T00:00:00Z"
+    max_future_s: int = 86_400
+    max_string_bytes: int = 65_536
+
+
+@dataclass(frozen=True)
+class KafkaConfig:
+    consumer_group: str = "journeys"
+    registry_url: str | None = None
+    poll_timeout_ms: int = 1_000
+    max_poll_records: int = 5_000
+    request_timeout_ms: int = 30_000
+
+
+@dataclass(frozen=True)
+class JourneyConfig:
+    """Contract section 2: journeys, time on page, engagement."""
+    inactivity_gap_s: int = 1_800  # more than this apart starts a new journey; exactly this does not
+    max_journey_s: int = 86_400  # an event this long or longer after the first starts a new journey
+    heartbeat_s: int = 10  # Snowplow page ping interval
+    min_visit_s: int = 5  # Snowplow minimum visit length
+    engaged_min_page_views: int = 2
+    engaged_min_time_s: int = 10
+
+
+@dataclass(frozen=True)
+class FrictionConfig:
+    """Contract section 2 friction rules; ``weights`` make the friction score."""
+    rage_click_min_clicks: int = 3
+    rage_click_max_interval_ms: int = 1_000  # each click strictly less than this after the previous
+    rage_click_radius_px: int = 30  # Manhattan distance strictly less than this
+    quick_back_max_s: float = 10.0  # time on B strictly under this
+    page_loop_min_views: int = 3
+    search_refine_min_searches: int = 3
+    search_refine_window_s: float = 60.0  # each search strictly less than this after the previous
+    long_wait_s: float = 60.0  # strictly more than this from handoff_requested to agent_joined
+    repeat_contact_window_s: int = 86_400  # a conversation_start strictly less than this after the previous
+    weights: dict = field(default_factory=lambda: {
+        "rage_click": 2.0, "error": 2.0, "form_error": 1.0, "form_abandon": 2.0, "quick_back": 1.0,
+        "page_loop": 1.0, "search_no_results": 1.0, "search_refine": 1.0, "bot_escalation": 2.0,
+        "long_wait": 3.0, "unresolved_chat": 3.0, "channel_switch": 1.0, "repeat_contact": 2.0,
+    })
+
+
+@dataclass(frozen=True)
+class EffortConfig:
+    """Effort score 1 (effortless) to 5 (very hard); the formula is in journeys/scores.py."""
+    friction_points_per_step: float = 3.0  # each full step of friction score adds 1
+    long_journey_s: int = 1_800  # a journey at least this long adds 1
+    unmet_outcome_step: int = 1  # escalated or unresolved without a conversion adds this
+    lowest: int = 1
+    highest: int = 5
+
+
+@dataclass(frozen=True)
+class AcquisitionConfig:
+    """GA4 default channel grouping inputs; lists match hosts by suffix."""
+    search_engines: tuple = ("google.", "bing.com", "duckduckgo.com", "yahoo.", "baidu.com", "yandex.",
+                             "ecosia.org", "search.brave.com", "startpage.com", "naver.com", "seznam.cz")
+    social_sites: tuple = ("facebook.com", "fb.com", "instagram.com", "t.co", "twitter.com", "x.com",
+                           "linkedin.com", "lnkd.in", "pinterest.", "reddit.com", "tiktok.com",
+                           "youtube.com", "snapchat.com", "threads.net", "whatsapp.com", "messenger.com")
+    social_mediums: tuple = ("social", "social-network", "social-media", "sm", "social network",
+                             "social media", "paid_social", "paid-social", "paidsocial")
+    email_values: tuple = ("email", "e-mail", "e_mail", "e mail", "newsletter")
+    display_mediums: tuple = ("display", "banner", "expandable", "interstitial", "cpm")
+    paid_medium_pattern: str = r"^(.*cp.*|ppc|retargeting|paid.*)$"
+    affiliate_mediums: tuple = ("affiliate", "affiliates")
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """Which pages, screens, events, chat intents and forms make each task (task_effort_daily)."""
+    rules: tuple = DEFAULT_TASKS
+
+    def __post_init__(self):
+        # A file gives each rule as a table of lists; rules are frozen TaskRules of tuples.
+        object.__setattr__(self, "rules", tuple(
+            rule if isinstance(rule, TaskRule)
+            else TaskRule(**{k: tuple(v) if isinstance(v, list) else v for k, v in rule.items()})
+            for rule in self.rules))
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """Great Expectations gates: suites and policy in schemas/quality (or files given here)."""
+    enabled: bool = True
+    events_suite: str = "events"
+    aggregates_suite: str = "aggregates"
+    policy_path: str | None = None  # default schemas/quality/policy.json
+    html_dir: str | None = None  # write the latest results as an HTML page here
+
+
+@dataclass(frozen=True)
+class Config:
+    topics: TopicConfig = field(default_factory=TopicConfig)
+    validation: ValidationConfig = field(default_factory=ValidationConfig)
+    kafka: KafkaConfig = field(default_factory=KafkaConfig)
+    journey: JourneyConfig = field(default_factory=JourneyConfig)
+    friction: FrictionConfig = field(default_factory=FrictionConfig)
+    effort: EffortConfig = field(default_factory=EffortConfig)
+    acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
+    tasks: TaskConfig = field(default_factory=TaskConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, **overrides: Any) -> "Config":
+        """Defaults, then the file, then ``overrides`` as ``section__name=value``."""
+        data: dict[str, Any] = {}
+        if path:
+            text = Path(path).read_text()
+            data = tomllib.loads(text) if str(path).endswith(".toml") else json.loads(text)
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            section, _, name = key.partition("__")
+            data.setdefault(section, {})[name] = value
+        return _build(cls, data, "config")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(kind: type, data: Mapping[str, Any], where: str):
+    known = {f.name: f for f in fields(kind)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ValueError(f"{where}: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+    values = {}
+    for name, value in data.items():
+        spec = known[name]
+        default = spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default
+        if dataclasses.is_dataclass(default):
+            values[name] = _build(type(default), value, f"{where}.{name}")
+        elif isinstance(default, tuple) and isinstance(value, list):
+            values[name] = tuple(value)
+        elif isinstance(default, dict) and isinstance(value, Mapping):
+            values[name] = {**default, **value}
+        else:
+            values[name] = value
+    return kind(**values)

@@ -1,0 +1,31 @@
+"""What "the page" of an event is (contract section 3)."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from journeys.core.events import Event
+from journeys.rules.masking import mask_url
+
+
+def url_path(url: str | None) -> str | None:
+    """The URL's path without query string or fragment ("/" for a bare host), masked."""
+    if not url:
+        return None
+    try:
+        return mask_url(urlsplit(url).path or "/")
+    except ValueError:
+        return None
+
+
+def page_of(event: Event) -> str | None:
+    """Web: the page URL's path; app: the screen name; chat: None."""
+    if event.channel == "web":
+        return url_path(event.page_url)
+    if event.channel == "app":
+        return event.screen_name
+    return None
+
+
+def event_order(event: Event) -> tuple[int, str]:
+    """The contract's event order: by event_time, ties by event_id."""
+    return (event.event_time, event.event_id)

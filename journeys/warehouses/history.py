@@ -1,0 +1,126 @@
+"""What earlier runs stored, read back so a run can rebuild the customers it touches.
+
+A bounded run sees only new events; a journey left open by the last run, a
+login that re-stitches a device, or a repeat contact needs the customer's
+stored events too. The reader answers from the warehouse's ``events`` and
+``customer_devices`` tables, read-only.
+"""
+from __future__ import annotations
+
+import json
+from typing import Iterable
+
+from journeys.core.events import Event
+from journeys.core.model import (
+    ConversationSummary,
+    CustomerJourneys,
+    FrictionPoint,
+    Journey,
+    PageView,
+    TaskAttempt,
+)
+from journeys.rules.daily import day_of
+from journeys.warehouses import warehouse_for
+
+_EVENT_FIELDS = frozenset(Event._fields)
+_DAY_MS = 86_400_000
+_MODEL_TIMES = {"started_at", "ended_at", "viewed_at", "occurred_at", "handoff_at", "agent_joined_at"}
+
+
+def _epoch_ms(value) -> int:
+    return round(value.timestamp() * 1000)
+
+
+def _model_rows(kind, rows: list[tuple]) -> list:
+    times = [i for i, name in enumerate(kind._fields) if name in _MODEL_TIMES]
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in times:
+            row[i] = None if row[i] is None else _epoch_ms(row[i])
+        out.append(kind(*row))
+    return out
+
+
+def event_from_stored(record: str | dict) -> Event:
+    fields = json.loads(record) if isinstance(record, str) else dict(record)
+    return Event(**{k: v for k, v in fields.items() if k in _EVENT_FIELDS})
+
+
+class History:
+    """Read-only look-ups against one warehouse; open in ``DoFn.setup``."""
+
+    def __init__(self, warehouse_url: str):
+        self._warehouse = warehouse_for(warehouse_url)
+        self._con = self._warehouse.read_only_connection()
+        self._mark = self._warehouse.placeholder
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _query(self, sql: str, values: list) -> list[tuple]:
+        cursor = self._con.cursor()
+        cursor.execute(sql, values)
+        return cursor.fetchall()
+
+    def _in(self, values: list) -> str:
+        return ", ".join([self._mark] * len(values))
+
+    def device_events(self, anonymous_ids: Iterable[str]) -> list[Event]:
+        ids = sorted(set(anonymous_ids))
+        if not ids:
+            return []
+        rows = self._query(f"SELECT record FROM events WHERE anonymous_id IN ({self._in(ids)})", ids)
+        return [event_from_stored(row[0]) for row in rows]
+
+    def customers_of(self, anonymous_ids: Iterable[str]) -> dict[str, str]:
+        ids = sorted(set(anonymous_ids))
+        if not ids:
+            return {}
+        return dict(self._query(f"SELECT anonymous_id, customer_id FROM customer_devices "
+                                f"WHERE anonymous_id IN ({self._in(ids)})", ids))
+
+    def devices_of(self, customer_id: str) -> list[str]:
+        return [row[0] for row in self._query(
+            f"SELECT anonymous_id FROM customer_devices WHERE customer_id = {self._mark}", [customer_id])]
+
+    def journey_days(self, customer_id: str) -> set[str]:
+        """UTC days on which the customer's stored journeys start."""
+        rows = self._query(f"SELECT started_at FROM journeys WHERE customer_id = {self._mark}", [customer_id])
+        return {day_of(_epoch_ms(row[0])) for row in rows}
+
+    def customers_on_days(self, days: Iterable[str], exclude: set[str]) -> list[CustomerJourneys]:
+        """Stored journeys (with their views and friction) starting on ``days``, by customer."""
+        from datetime import date, datetime, timezone
+
+        by_customer: dict[str, CustomerJourneys] = {}
+        for day in sorted(set(days)):
+            start = datetime.combine(date.fromisoformat(day), datetime.min.time(), timezone.utc)
+            end = datetime.fromtimestamp(start.timestamp() + _DAY_MS / 1000, timezone.utc)
+            window = f"journeys.started_at >= {self._mark} AND journeys.started_at < {self._mark}"
+            journeys = [j for j in _model_rows(Journey, self._query(
+                f"SELECT {', '.join(Journey._fields)} FROM journeys WHERE {window}", [start, end]))
+                if j.customer_id not in exclude]
+            ids = {j.journey_id for j in journeys}
+            views = self._rows_of(PageView, "page_views", window, [start, end], ids)
+            friction = self._rows_of(FrictionPoint, "friction_events", window, [start, end], ids)
+            talks = self._rows_of(ConversationSummary, "conversations", window, [start, end], ids)
+            attempts = self._rows_of(TaskAttempt, "task_attempts", window, [start, end], ids)
+            for j in journeys:
+                c = by_customer.setdefault(j.customer_id, CustomerJourneys([], [], [], j.customer_id, (), [], []))
+                c.journeys.append(j)
+                c.page_views.extend(views.get(j.journey_id, []))
+                c.friction.extend(friction.get(j.journey_id, []))
+                c.conversations.extend(talks.get(j.journey_id, []))
+                c.task_attempts.extend(attempts.get(j.journey_id, []))
+        return list(by_customer.values())
+
+    def _rows_of(self, kind, table: str, window: str, bounds: list, ids: set[str]) -> dict[str, list]:
+        columns = ", ".join(f"x.{name}" for name in kind._fields)
+        rows = _model_rows(kind, self._query(
+            f"SELECT {columns} FROM {table} x JOIN journeys USING (journey_id) WHERE {window}", bounds))
+        grouped: dict[str, list] = {}
+        for row in rows:
+            if row.journey_id in ids:
+                grouped.setdefault(row.journey_id, []).append(row)
+        return grouped

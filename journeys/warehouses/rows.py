@@ -1,0 +1,42 @@
+"""Rows as the warehouse stores them: events masked, in the tables' column names."""
+from __future__ import annotations
+
+import json
+
+from journeys.core.events import Event, event_to_record
+from journeys.rules.masking import mask_text, mask_url
+from journeys.wire.decode import DeadLetter
+
+
+def stored_event(event: Event) -> dict:
+    """The event as the warehouse keeps it: personal data masked, no raw chat text."""
+    record = event_to_record(event)
+    record.update(message_text=None, page_url=mask_url(event.page_url), referrer=mask_url(event.referrer),
+                  search_query=mask_text(event.search_query),
+                  source=event.source, partition=event.partition, offset=event.offset)
+    return record
+
+
+def event_row(event: Event) -> str:
+    """An ``events`` table row as a JSON line."""
+    return json.dumps({"event_id": event.event_id, "event_type": event.event_type, "channel": event.channel,
+                       "event_time": event.event_time, "anonymous_id": event.anonymous_id,
+                       "user_id": event.user_id, "record": stored_event(event), "source": event.source,
+                       "partition": event.partition, "offset": event.offset})
+
+
+def dead_letter_row(dead: DeadLetter) -> str:
+    """A ``dead_letters`` table row as a JSON line (the raw bytes stay out)."""
+    return json.dumps({"source": dead.source, "partition": dead.partition, "offset": dead.offset,
+                       "received_at": dead.received_at, "reason": dead.reason, "detail": dead.detail,
+                       "payload": dead.payload})
+
+
+def model_row(row) -> str:
+    """A journeys, page_views or friction_events row (a NamedTuple of the model) as a JSON line."""
+    return json.dumps(row._asdict())
+
+
+def customer_row(customer) -> str:
+    """A rebuilt customer (CustomerJourneys) and its devices as a JSON line."""
+    return json.dumps({"customer_id": customer.customer_id, "devices": list(customer.devices)})
