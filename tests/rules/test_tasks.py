@@ -1,5 +1,5 @@
 """task_attempts: hand-worked events against every rule of journeys/tasks.py."""
-from model_helpers import SECOND, T0, ev, screen, view
+from support.model_helpers import SECOND, T0, ev, screen, view
 
 from journeys.core.model import FrictionPoint, Journey, TaskAttempt
 from journeys.core.task_rules import DEFAULT_TASKS, TaskRule

@@ -3,7 +3,7 @@ import json
 
 import duckdb
 import pytest
-from kafka_helpers import topics_toml
+from support.kafka_helpers import topics_toml
 
 from journeys.commands.cli import main
 from journeys.commands.produce import MIXED, publish

@@ -2,15 +2,15 @@
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
+from support.paths import SCHEMAS_DIR
 
 from journeys.core.errors import WireError
 from journeys.wire import framing as wire
 from journeys.wire.schema_catalog import SchemaCatalog
 
-SCHEMAS = Path(__file__).parents[1] / "schemas"
+SCHEMAS = SCHEMAS_DIR
 REGISTERED = {101: (SCHEMAS / "chat.avsc").read_text()}  # a registry numbers schemas its own way
 
 

@@ -24,6 +24,7 @@ import duckdb
 import pytest
 from journeys.pipelines.run import RunRequest, run_ingest
 from journeys.pipelines.sources import FILE, Source
+from support.paths import REFERENCE as REFERENCE_ROOT
 
 from journeys.core.config import Config, ValidationConfig
 from journeys.core.events import EventRules
@@ -40,7 +41,7 @@ from journeys.generators.snowplow_import import (
 from journeys.rules.identity import stitch
 from journeys.rules.journey_builder import build_customer_journeys
 
-REFERENCE = Path(__file__).parent / "reference" / "snowplow"
+REFERENCE = REFERENCE_ROOT / "snowplow"
 EVENTS_CSV = REFERENCE / "source" / "snowplow_web_events.csv"
 PAGE_VIEWS_CSV = REFERENCE / "expected" / "snowplow_web_page_views_expected.csv"
 SESSIONS_CSV = REFERENCE / "expected" / "default" / "snowplow_web_sessions_expected.csv"

@@ -3,13 +3,13 @@
 from importlib import resources
 
 import apache_beam as beam
-import daily_checks
 import duckdb
 import pyarrow as pa
 import pytest
 from journeys.pipelines.runners import make_runner
 from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
-from model_helpers import (
+from support import daily_checks
+from support.model_helpers import (
     HOUR,
     MINUTE,
     SECOND,

@@ -5,12 +5,12 @@ import json
 import re
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from fastavro.schema import load_schema
 from fastavro.validation import validate
+from support.paths import SCHEMAS_DIR
 
 from journeys.generators.synthetic import (
     DEFAULT_START,
@@ -19,7 +19,7 @@ from journeys.generators.synthetic import (
     write_jsonl,
 )
 
-SCHEMAS = Path(__file__).parents[1] / "schemas"
+SCHEMAS = SCHEMAS_DIR
 CHANNELS = ("web", "app", "chat")
 EVENT_TYPES = {
     "web": {"page_view", "page_ping", "click", "form_start", "form_submit", "form_error", "search", "error",

@@ -10,7 +10,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import trigger, window
 from journeys.pipelines.ingest import build_journeys
 from journeys.pipelines.runners import make_runner
-from model_helpers import MINUTE, SECOND, T0, ev, screen, view
+from support.model_helpers import MINUTE, SECOND, T0, ev, screen, view
 
 from journeys.core.config import Config
 from journeys.rules.journey_builder import build_customer_journeys

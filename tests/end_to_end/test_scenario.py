@@ -32,14 +32,14 @@ ck-Y: /a at 12:00, purchase 12:10, /b at 12:30:00 (exactly 30 min after the
   journey 2 direct, bounce.
 Input: 37 events + 1 duplicate (a06) + 2 dead letters (truncated JSON, 1999).
 """
-from pathlib import Path
 
 import duckdb
 import pytest
+from support.paths import SCENARIOS
 
 from journeys.commands.cli import main
 
-SCENARIO = Path(__file__).parent / "scenarios" / "cross_channel.jsonl"
+SCENARIO = SCENARIOS / "cross_channel.jsonl"
 
 
 @pytest.fixture(scope="module")

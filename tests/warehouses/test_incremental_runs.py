@@ -14,7 +14,7 @@ from urllib.parse import quote
 import duckdb
 import psycopg
 import pytest
-from test_aggregates import SQL
+from support.daily_sql import SQL
 
 from journeys.commands.cli import main
 from journeys.generators.synthetic import generate_events

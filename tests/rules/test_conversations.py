@@ -1,5 +1,5 @@
 """summarise_conversations: hand-worked events, one definition at a time."""
-from model_helpers import SECOND, T0, ev, view
+from support.model_helpers import SECOND, T0, ev, view
 
 from journeys.core.model import ConversationSummary
 from journeys.rules.conversations import summarise_conversations

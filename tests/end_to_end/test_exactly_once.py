@@ -11,7 +11,7 @@ import uuid
 import duckdb
 import pytest
 from journeys.pipelines.run import FAULT_ENV, FAULT_EXIT_CODE
-from kafka_helpers import topics_toml
+from support.kafka_helpers import topics_toml
 
 from journeys.commands.produce import MIXED, publish
 from journeys.core.config import Config

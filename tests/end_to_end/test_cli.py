@@ -3,8 +3,9 @@ import json
 
 import duckdb
 import pytest
-from kafka_helpers import topics_toml
 from rich.console import Console
+from support.kafka_helpers import topics_toml
+from support.paths import REFERENCE
 
 from journeys.commands.cli import main
 from journeys.commands.demo import BAD_MESSAGES, DemoRequest, run_demo
@@ -85,9 +86,8 @@ def test_demo_runs_the_whole_path(tmp_path):
 
 
 def test_import_snowplow_then_run(tmp_path, capsys):
-    from pathlib import Path
 
-    csv = Path(__file__).parent / "reference" / "snowplow" / "source" / "snowplow_web_events.csv"
+    csv = REFERENCE / "snowplow" / "source" / "snowplow_web_events.csv"
     jsonl = tmp_path / "events.jsonl"
     assert main(["import", "snowplow", "--from", str(csv), "--to", str(jsonl)]) == 0
     assert "rows 160 = events 160 + skipped 0" in capsys.readouterr().out

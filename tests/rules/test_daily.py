@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pyarrow as pa
 import pytest
-from model_helpers import HOUR, MINUTE, SECOND, T0, ev, screen, view
+from support.model_helpers import HOUR, MINUTE, SECOND, T0, ev, screen, view
 
 from journeys.core.config import Config
 from journeys.rules import daily

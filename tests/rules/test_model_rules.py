@@ -1,6 +1,6 @@
 """Identity, journey split, page views, time on page, engaged time, scores."""
 
-from model_helpers import HOUR, MINUTE, SECOND, ev, ping, screen, view
+from support.model_helpers import HOUR, MINUTE, SECOND, ev, ping, screen, view
 
 from journeys.core.config import EffortConfig, JourneyConfig
 from journeys.rules.identity import device_customer, stitch

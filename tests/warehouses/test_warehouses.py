@@ -1,19 +1,19 @@
 """The same run lands the same rows in DuckDB and in a real PostgreSQL server."""
 import json
 from datetime import timezone
-from pathlib import Path
 from urllib.parse import quote
 
 import duckdb
 import psycopg
 import pytest
+from support.paths import SCENARIOS
 
 from journeys.commands.cli import main
 from journeys.warehouses import warehouse_for
 from journeys.warehouses.base import migrations
 
 pytestmark = [pytest.mark.slow]
-SCENARIO = Path(__file__).parent / "scenarios" / "cross_channel.jsonl"
+SCENARIO = SCENARIOS / "cross_channel.jsonl"
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events")
 
 

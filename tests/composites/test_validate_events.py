@@ -8,7 +8,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from journeys.pipelines.runners import make_runner
 from journeys.transforms.validate_events import ValidateEvents, _ValidateBatchFn
-from test_quality import T0, event, params
+from support.quality_events import T0, event, params
 
 from journeys import quality
 from journeys.quality import FAIL, QUARANTINE, Policy

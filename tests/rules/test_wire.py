@@ -2,17 +2,17 @@
 import io
 import json
 import struct
-from pathlib import Path
 
 import fastavro
 import pytest
+from support.paths import SCHEMAS_DIR
 
 from journeys.core.errors import WireError
 from journeys.wire import framing as wire
 from journeys.wire.fingerprint import crc64_avro, schema_fingerprint
 from journeys.wire.schema_catalog import SchemaCatalog
 
-SCHEMAS = Path(__file__).parents[1] / "schemas"
+SCHEMAS = SCHEMAS_DIR
 
 # Known vectors from the Avro project's own fingerprint tests
 # (share/test/data/schema-tests.txt, as ported to the C# implementation's
