@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -69,9 +68,6 @@ class SchemaCatalog:
     def latest(self, channel: str) -> Any:
         return self._latest[channel]
 
-    def pinned_id(self, file_name: str) -> int:
-        return self._id_of_file[file_name]
-
     def latest_id(self, channel: str) -> int:
         return self._id_of_file[_load_file(_REGISTRY_FILE)["latest"][channel]]
 
@@ -88,8 +84,3 @@ class SchemaCatalog:
             # Not the message's fault: fail the bundle so the runner retries, never dead-letter.
             raise RegistryUnavailable(f"schema registry {url} unreachable: {exc}") from None
         return fastavro.parse_schema(json.loads(body["schema"]))
-
-
-@lru_cache(maxsize=None)
-def default_catalog(registry_url: str | None = None) -> SchemaCatalog:
-    return SchemaCatalog(registry_url)
