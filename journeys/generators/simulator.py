@@ -10,32 +10,7 @@ import uuid
 from dataclasses import dataclass
 from urllib.parse import quote_plus, urlencode
 
-from journeys.generators.catalogue import (
-    ACQUISITION,
-    AGENT,
-    APP_VERSIONS,
-    ARGS,
-    BLANK,
-    BOT,
-    BROWSE,
-    CUSTOMER,
-    ERRORS,
-    FORM_ERRORS,
-    HOST,
-    INTENTS,
-    NAMES,
-    NO_HIT_QUERIES,
-    OS,
-    PAGES,
-    PII,
-    QUERIES,
-    RAGE_JITTER_PX,
-    REFINEMENTS,
-    VIEWPORT,
-    SyntheticProfile,
-    card_number,
-    phone_number,
-)
+from journeys.generators import catalogue as shop
 
 
 @dataclass
@@ -54,7 +29,7 @@ class Device:
 class Simulator:
     """Builds one customer's timeline at a time, in milliseconds from 0."""
 
-    def __init__(self, rng: random.Random, profile: SyntheticProfile):
+    def __init__(self, rng: random.Random, profile: shop.SyntheticProfile):
         self.r, self.p = rng, profile
         self.t, self.events, self.user_id, self.devices = 0, [], None, {}
 
@@ -69,7 +44,7 @@ class Simulator:
         return self.r.choices([k for k, _ in weighted], [w for _, w in weighted])[0]
 
     def emit(self, dev: Device, event_type: str, **fields) -> None:
-        ev = dict(BLANK[dev.channel])
+        ev = dict(shop.BLANK[dev.channel])
         ev.update(event_id=str(self.uid()), event_type=event_type, channel=dev.channel, event_time=self.t,
                   anonymous_id=dev.anonymous_id, user_id=dev.user_id, properties={})
         if dev.channel == "web":  # like Snowplow, every web event carries its page
@@ -95,7 +70,8 @@ class Simulator:
         for channel in self.pick(p.device_mix):  # id styles: Snowplow cookie, iOS/Android install id, chat widget
             self.devices[channel] = (
                 Device("web", str(self.uid())) if channel == "web" else
-                Device("app", str(self.uid()).upper(), os=r.choice(OS), app_version=r.choice(APP_VERSIONS))
+                Device("app", str(self.uid()).upper(), os=r.choice(shop.OS),
+                       app_version=r.choice(shop.APP_VERSIONS))
                 if channel == "app" else Device("chat", f"chat-{r.getrandbits(64):016x}"))
         self.user_id = f"cust_{index:06d}" if r.random() < p.account_rate else None
         if self.user_id and "app" in self.devices and r.random() < p.app_signed_in_rate:
@@ -132,11 +108,11 @@ class Simulator:
 
     # -- web and app sessions ------------------------------------------------
     def page(self, kind: str) -> tuple:
-        args = ARGS.get(kind)
+        args = shop.ARGS.get(kind)
         return kind, (self.r.choice(args) if args else None)
 
     def other_page(self, page: tuple) -> tuple:
-        while (other := self.page(self.r.choice(BROWSE))) == page:
+        while (other := self.page(self.r.choice(shop.BROWSE))) == page:
             pass
         return other
 
@@ -167,14 +143,14 @@ class Simulator:
         if dev.channel == "app":
             return "home", None
         kinds = {"purchase": ("product", "offers", "home"), "support": ("help", "article", "home"),
-                 "account": ("home", "account")}.get(intent, BROWSE)
+                 "account": ("home", "account")}.get(intent, shop.BROWSE)
         return self.page(self.r.choice(kinds))
 
     def plan(self, dev: Device, intent: str) -> list[tuple]:
         r, p = self.r, self.p
         steps = [(self.landing(dev, intent), None)]
         for _ in range(int(r.expovariate(1 / p.browse_pages_mean))):
-            steps.append((self.page(r.choice(BROWSE)), "click" if r.random() < p.click_rate else None))
+            steps.append((self.page(r.choice(shop.BROWSE)), "click" if r.random() < p.click_rate else None))
         if self.user_id and dev.user_id is None and (intent == "account" or r.random() < p.login_rate):
             steps.insert(1, (("login", None), "login"))
         self.add_friction(steps)
@@ -200,17 +176,17 @@ class Simulator:
         if r.random() < p.rage_click_rate:
             insert((self.page(r.choice(("product", "cart", "checkout", "offers"))), "rage"))
         if r.random() < p.error_rate:
-            insert((self.page(r.choice(BROWSE)), "error"))
+            insert((self.page(r.choice(shop.BROWSE)), "error"))
         if r.random() < p.form_error_rate:
             insert((self.page(r.choice(("contact", "account", "checkout"))), "form_error"))
         if r.random() < p.form_abandon_rate:
             insert((self.page(r.choice(("contact", "account", "home"))), "form_abandon"))
         if r.random() < p.search_no_results_rate:
-            insert((("search", r.choice(NO_HIT_QUERIES)), "search_none"))
+            insert((("search", r.choice(shop.NO_HIT_QUERIES)), "search_none"))
         if r.random() < p.search_refine_rate:
-            insert((("search", r.choice(QUERIES)), "refine"))
+            insert((("search", r.choice(shop.QUERIES)), "refine"))
         elif r.random() < p.click_rate:
-            insert((("search", r.choice(QUERIES)), "search"))
+            insert((("search", r.choice(shop.QUERIES)), "search"))
         if r.random() < p.quick_back_rate:
             after_some_page(lambda a: [(self.other_page(a), "quick"), (a, None)])
         if r.random() < p.page_loop_rate:
@@ -218,7 +194,7 @@ class Simulator:
                                        (self.other_page(a), None), (a, None)])
 
     def acquisition(self) -> tuple:
-        referrers, utms = ACQUISITION[self.pick(self.p.acquisition_mix)]
+        referrers, utms = shop.ACQUISITION[self.pick(self.p.acquisition_mix)]
         return self.r.choice(referrers), self.r.choice(utms)
 
     def step(self, dev: Device, page: tuple, action: str | None, first: bool, acquisition: tuple | None) -> None:
@@ -235,18 +211,19 @@ class Simulator:
         dwell = r.uniform(*p.short_dwell_s) if short else self.dwell()
         before = dwell * r.random()
         self.wait(dev, before)
-        element, form = PAGES[page[0]][3], PAGES[page[0]][4]
+        element, form = shop.PAGES[page[0]][3], shop.PAGES[page[0]][4]
         if action in ("click", "add_to_cart"):
             self.tap(dev, element)
         elif action == "rage":
             self.rage(dev, element)
         elif action == "error":
-            error_type, code = r.choice(ERRORS[dev.channel])
+            error_type, code = r.choice(shop.ERRORS[dev.channel])
             self.emit(dev, "error", error_type=error_type, error_code=code)
         elif action in ("form", "form_error", "form_abandon", "login", "purchase"):
             self.form(dev, form, action)
         elif action == "refine":
-            for word in REFINEMENTS[:r.randint(2, len(REFINEMENTS))]:  # the first search plus 2+ = a burst
+            refinements = shop.REFINEMENTS
+            for word in refinements[:r.randint(2, len(refinements))]:  # the first search plus 2+ = a burst
                 self.wait(dev, r.uniform(*p.search_refine_gap_s))
                 self.emit(dev, "search", search_query=f"{page[1]} {word}",
                           search_results=r.randint(0, p.search_hits[1] // 6))  # narrower: fewer hits
@@ -258,7 +235,7 @@ class Simulator:
 
     def view(self, dev: Device, page: tuple, acquisition: tuple | None) -> None:
         kind, arg = page
-        path, title, screen = PAGES[kind][:3]
+        path, title, screen = shop.PAGES[kind][:3]
         if dev.channel == "app":
             dev.screen = screen
             self.emit(dev, "screen_view")
@@ -274,19 +251,19 @@ class Simulator:
             query = "?" + urlencode(dict(zip(("utm_source", "utm_medium", "utm_campaign"), utm)))
         elif kind == "product" and self.r.random() < self.p.click_rate:
             query = "?ref=" + self.r.choice(("home_carousel", "recommended", "x"))
-        dev.url, dev.title = HOST + path + query, title
+        dev.url, dev.title = shop.HOST + path + query, title
         source, medium, campaign = utm or (None, None, None)
         self.emit(dev, "page_view", referrer=referrer, utm_source=source, utm_medium=medium, utm_campaign=campaign)
         dev.next_ping = self.t + self.p.heartbeat_s * 1000
 
     def tap(self, dev: Device, element: str, at: tuple | None = None) -> None:
-        width, height = VIEWPORT[dev.channel]
+        width, height = shop.VIEWPORT[dev.channel]
         x, y = at or (self.r.randrange(width), self.r.randrange(height))
         self.emit(dev, "click" if dev.channel == "web" else "tap", element_id=element, x=x, y=y)
 
     def rage(self, dev: Device, element: str) -> None:
-        width, height = VIEWPORT[dev.channel]
-        j = RAGE_JITTER_PX
+        width, height = shop.VIEWPORT[dev.channel]
+        j = shop.RAGE_JITTER_PX
         x, y = self.r.randrange(j, width - j), self.r.randrange(j, height - j)
         for i in range(self.r.randint(*self.p.rage_clicks)):
             if i:
@@ -300,7 +277,7 @@ class Simulator:
         self.wait(dev, r.uniform(*p.form_fill_s))
         if action == "form_error":
             self.emit(dev, "form_error", form_id=form_id, error_type="validation",
-                      error_code=r.choice(FORM_ERRORS))
+                      error_code=r.choice(shop.FORM_ERRORS))
             self.wait(dev, r.uniform(*p.form_fill_s) / 3)
         if action == "form_abandon":
             return
@@ -325,20 +302,20 @@ class Simulator:
     def conversation(self, dev: Device, entry_point: str) -> None:
         r, p = self.r, self.p
         conv = f"conv-{r.getrandbits(64):016x}"
-        intent = r.choice(tuple(INTENTS))
+        intent = r.choice(tuple(shop.INTENTS))
         def say(sender: str, text: str, **fields):
             self.t += self.ms(p.reply_s)
             self.emit(dev, "message", conversation_id=conv, sender=sender, message_text=text, **fields)
         self.emit(dev, "conversation_start", conversation_id=conv, sender="customer",
                   properties={"entry_point": entry_point})
         say("bot", "Hi! I'm the Example Shop assistant. How can I help?")
-        say("customer", self.customer_text(r.choice(INTENTS[intent])), intent=intent)
+        say("customer", self.customer_text(r.choice(shop.INTENTS[intent])), intent=intent)
         if dev.user_id is None and self.user_id and r.random() < p.chat_verify_rate:
             dev.user_id = self.user_id  # verified through a secure link: chat's equivalent of login
             say("system", "Customer identity verified", intent="identity_verified")
         for _ in range(r.randint(*p.bot_turns)):
-            say("bot", r.choice(BOT))
-            say("customer", self.customer_text(r.choice(CUSTOMER)))
+            say("bot", r.choice(shop.BOT))
+            say("customer", self.customer_text(r.choice(shop.CUSTOMER)))
         resolution = "resolved" if r.random() >= p.unresolved_rate else r.choice(("unresolved", "abandoned"))
         if r.random() < p.escalation_rate:
             say("customer", "Can I speak to a person please?", intent="agent_request")
@@ -350,10 +327,10 @@ class Simulator:
             else:
                 self.t += self.ms(p.long_wait_s if r.random() < p.long_wait_rate else p.agent_wait_s)
                 self.emit(dev, "agent_joined", conversation_id=conv, sender="agent",
-                          message_text=f"{r.choice(NAMES).capitalize()} has joined the chat")
+                          message_text=f"{r.choice(shop.NAMES).capitalize()} has joined the chat")
                 for _ in range(r.randint(*p.agent_turns)):
-                    say("agent", r.choice(AGENT))
-                    say("customer", self.customer_text(r.choice(CUSTOMER)))
+                    say("agent", r.choice(shop.AGENT))
+                    say("customer", self.customer_text(r.choice(shop.CUSTOMER)))
         self.t += self.ms(p.reply_s)
         self.emit(dev, "conversation_end", conversation_id=conv, sender="system", resolution=resolution)
         if r.random() < p.csat_rate:
@@ -366,8 +343,8 @@ class Simulator:
         r = self.r
         text = template.format(order=f"ORD-{r.randrange(10**8):08d}")
         if r.random() < self.p.pii_rate:
-            first, last = r.sample(NAMES, 2)
-            pii = r.choice(PII).format(email=f"{first}.{last}{r.randint(1, 99)}@example.com",
-                                        phone=phone_number(r), card=card_number(r))
+            first, last = r.sample(shop.NAMES, 2)
+            pii = r.choice(shop.PII).format(email=f"{first}.{last}{r.randint(1, 99)}@example.com",
+                                        phone=shop.phone_number(r), card=shop.card_number(r))
             text = f"{text}, {pii}"
         return text
