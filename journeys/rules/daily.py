@@ -37,31 +37,16 @@ from __future__ import annotations
 import math
 from datetime import date
 from fractions import Fraction
-from typing import Iterable
+from typing import Callable, Iterable, NamedTuple
 
+from journeys.core import tables
 from journeys.core.model import CustomerJourneys
 
-PAGE_STATS = "page_stats_daily"
-FRICTION = "friction_daily"
-JOURNEY_STATS = "journey_stats_daily"
-PATH_EDGES = "path_edges_daily"
-TABLES = (PAGE_STATS, FRICTION, JOURNEY_STATS, PATH_EDGES)
-
-KEYS = {
-    PAGE_STATS: ("day", "channel", "page"),
-    FRICTION: ("day", "friction_type", "page"),
-    JOURNEY_STATS: ("day", "acquisition_channel"),
-    PATH_EDGES: ("day", "from_page", "to_page"),
-}
-MEASURES = {
-    PAGE_STATS: ("views", "journeys", "avg_time_on_page_s", "median_time_on_page_s", "p90_time_on_page_s",
-                 "exits", "bounces", "friction_events"),
-    FRICTION: ("occurrences", "journeys"),
-    JOURNEY_STATS: ("journeys", "converted", "escalated", "bounced", "avg_duration_s", "avg_friction_score",
-                    "avg_effort_score"),
-    PATH_EDGES: ("transitions",),
-}
-COLUMNS = {table: KEYS[table] + MEASURES[table] for table in TABLES}
+_TABLES = (tables.PAGE_STATS_DAILY, tables.FRICTION_DAILY, tables.JOURNEY_STATS_DAILY, tables.PATH_EDGES_DAILY)
+PAGE_STATS, FRICTION, JOURNEY_STATS, PATH_EDGES = TABLES = tuple(t.name for t in _TABLES)
+KEYS = {t.name: t.key for t in _TABLES}
+MEASURES = {t.name: t.measures for t in _TABLES}
+COLUMNS = {t.name: t.columns for t in _TABLES}
 
 # friction_daily.page for a friction row without a page (chat frictions). A
 # primary key cannot hold NULL (DuckDB, PostgreSQL), and '' already means "no
@@ -225,18 +210,31 @@ def finish(table: str, key: tuple, acc: list) -> dict:
     return row
 
 
-def aggregate_with(customers: Iterable, tables: tuple, partials_of, empty_of, finish_row) -> dict[str, list[dict]]:
-    """Partials merged per (table, key) and finished, in memory: what the combiners compute, without Beam."""
-    merged: dict[tuple[str, tuple], list] = {}
-    for customer in customers:
-        for table, key, partial in partials_of(customer):
-            merge(merged.setdefault((table, key), empty_of(table)), partial)
-    out: dict[str, list[dict]] = {table: [] for table in tables}
-    for (table, key), acc in sorted(merged.items()):
-        out[table].append(finish_row(table, key, acc))
-    return out
+class DailyAggregate(NamedTuple):
+    """A family of daily tables computed the same way: fold each customer into partials per
+    (table, key), merge partials slot by slot, finish each merged accumulator into a row.
+    ``transforms/aggregates.py`` runs any of them as combiners; ``aggregate`` runs it in memory."""
+    tables: tuple[str, ...]
+    labels: tuple[str, ...]  # CamelCase step labels, one per table
+    partials: Callable[[CustomerJourneys], list[tuple[str, tuple, list]]]
+    empty: Callable[[str], list]
+    finish: Callable[[str, tuple, list], dict]
+
+    def aggregate(self, customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
+        """Partials merged per (table, key) and finished, in memory: what the combiners compute, without Beam."""
+        merged: dict[tuple[str, tuple], list] = {}
+        for customer in customers:
+            for table, key, partial in self.partials(customer):
+                merge(merged.setdefault((table, key), self.empty(table)), partial)
+        out: dict[str, list[dict]] = {table: [] for table in self.tables}
+        for (table, key), acc in sorted(merged.items()):
+            out[table].append(self.finish(table, key, acc))
+        return out
+
+
+JOURNEY_DAILY = DailyAggregate(TABLES, ("PageStats", "Friction", "JourneyStats", "PathEdges"), partials, empty, finish)
 
 
 def aggregate(customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
     """All four tables in memory: what ``AggregateDaily`` computes, without Beam."""
-    return aggregate_with(customers, TABLES, partials, empty, finish)
+    return JOURNEY_DAILY.aggregate(customers)

@@ -1,8 +1,9 @@
 """``chat_stats_daily`` and ``task_effort_daily`` as mergeable partials; no Beam here.
 
-The same design as ``journeys/daily.py``: ``day`` is the UTC date of the
+The same design as ``journeys/rules/daily.py``: ``day`` is the UTC date of the
 JOURNEY's start (a conversation or task attempt of a journey that starts at
-23:59 counts on that day), one ``CustomerChatTasks`` per customer is folded
+23:59 counts on that day), one ``CustomerJourneys`` per customer (its
+``conversations`` and ``task_attempts``) is folded
 into one partial per (table, key) by ``partials``, partials merge slot by slot
 with ``daily.merge`` (numbers add, lists concatenate: associative and
 commutative), and ``finish`` makes the row. ``aggregate`` does it in memory.
@@ -24,42 +25,17 @@ Accumulators:
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable
 
-from journeys.core.events import Event
-from journeys.core.model import ConversationSummary, FrictionPoint, Journey, TaskAttempt
-from journeys.core.task_rules import DEFAULT_TASKS, TaskRule
-from journeys.rules.conversations import summarise_conversations
-from journeys.rules.daily import Slots, aggregate_with, day_of, quantile_cont
-from journeys.rules.tasks import task_attempts
+from journeys.core import tables
+from journeys.core.model import CustomerJourneys
+from journeys.rules.daily import DailyAggregate, Slots, day_of, quantile_cont
 
-CHAT_STATS = "chat_stats_daily"
-TASK_EFFORT = "task_effort_daily"
-TABLES = (CHAT_STATS, TASK_EFFORT)
-KEYS = {CHAT_STATS: ("day",), TASK_EFFORT: ("day", "task")}
-MEASURES = {
-    CHAT_STATS: ("conversations", "bot_contained", "escalated", "escalation_rate", "median_wait_s",
-                 "median_first_response_s", "resolved", "avg_csat"),
-    TASK_EFFORT: ("attempts", "completions", "completion_rate", "median_duration_s", "friction_rate",
-                  "avg_effort_score"),
-}
-COLUMNS = {table: KEYS[table] + MEASURES[table] for table in TABLES}
-
-
-class CustomerChatTasks(NamedTuple):
-    """All of one customer's journeys with their conversation summaries and task attempts."""
-    customer_id: str
-    journeys: list[Journey]
-    conversations: list[ConversationSummary]
-    attempts: list[TaskAttempt]
-
-
-def journey_chat_tasks(journey_events: Sequence[Event], journey: Journey, friction: Sequence[FrictionPoint],
-                       rules: Sequence[TaskRule] = DEFAULT_TASKS
-                       ) -> tuple[list[ConversationSummary], list[TaskAttempt]]:
-    """One journey's conversation summaries and task attempts (what the journey builder calls per journey)."""
-    return (summarise_conversations(journey_events, journey.journey_id, journey.customer_id),
-            task_attempts(journey_events, journey, friction, rules))
+_TABLES = (tables.CHAT_STATS_DAILY, tables.TASK_EFFORT_DAILY)
+CHAT_STATS, TASK_EFFORT = TABLES = tuple(t.name for t in _TABLES)
+KEYS = {t.name: t.key for t in _TABLES}
+MEASURES = {t.name: t.measures for t in _TABLES}
+COLUMNS = {t.name: t.columns for t in _TABLES}
 
 
 def empty(table: str) -> list:
@@ -70,7 +46,7 @@ def empty(table: str) -> list:
     raise ValueError(f"unknown daily table {table!r}")
 
 
-def partials(customer: CustomerChatTasks) -> list[tuple[str, tuple, list]]:
+def partials(customer: CustomerJourneys) -> list[tuple[str, tuple, list]]:
     """One customer's contribution: (table, key, partial), one per (table, key)."""
     slots = Slots(empty)
     slot = slots.slot
@@ -89,7 +65,7 @@ def partials(customer: CustomerChatTasks) -> list[tuple[str, tuple, list]]:
         if c.csat is not None:
             acc[6] += Fraction(c.csat)
             acc[7] += 1
-    for a in customer.attempts:
+    for a in customer.task_attempts:
         acc = slot(TASK_EFFORT, (days[a.journey_id], a.task))
         acc[0] += 1
         acc[1] += bool(a.completed)
@@ -123,6 +99,9 @@ def finish(table: str, key: tuple, acc: list) -> dict:
     return row
 
 
-def aggregate(customers: Iterable[CustomerChatTasks]) -> dict[str, list[dict]]:
-    """Both tables in memory: what ``AggregateChatAndTasks`` computes, without Beam."""
-    return aggregate_with(customers, TABLES, partials, empty, finish)
+CHAT_TASK_DAILY = DailyAggregate(TABLES, ("ChatStats", "TaskEffort"), partials, empty, finish)
+
+
+def aggregate(customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
+    """Both tables in memory: what ``AggregateDaily(CHAT_TASK_DAILY)`` computes, without Beam."""
+    return CHAT_TASK_DAILY.aggregate(customers)

@@ -24,32 +24,19 @@ from abc import ABC, abstractmethod
 from datetime import date, datetime, timezone
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-from journeys.rules import daily, daily_chat_tasks
+from journeys.core import tables
 
-MIGRATIONS_TABLE = "journeys_schema_migrations"
+MIGRATIONS_TABLE = tables.SCHEMA_MIGRATIONS.name
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
-# Upsert keys; tables not listed here are replaced through their journey.
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "events": ("event_id",),
-    "dead_letters": ("source", "partition", "offset"),
-    "page_stats_daily": ("day", "channel", "page"),
-    "friction_daily": ("day", "friction_type", "page"),
-    "journey_stats_daily": ("day", "acquisition_channel"),
-    "path_edges_daily": ("day", "from_page", "to_page"),
-    "chat_stats_daily": ("day",),
-    "task_effort_daily": ("day", "task"),
-    "quality_runs": ("run_id", "suite"),
-}
-# Rows that belong to a journey, replaced with it: children before the journey itself.
-JOURNEY_TABLES = ("friction_events", "page_views", "conversations", "task_attempts", "journeys")
-DAILY_TABLES = daily.TABLES + daily_chat_tasks.TABLES
-# An event already stored was read first; a copy in a later run is a duplicate.
-FIRST_WINS = frozenset({"events"})
-TIME_COLUMNS = frozenset({"event_time", "received_at", "started_at", "ended_at", "viewed_at", "occurred_at",
-                          "handoff_at", "agent_joined_at", "checked_at"})
+# Upsert keys, in landing order; tables not listed here are replaced through their journey.
+TABLE_KEYS: dict[str, tuple[str, ...]] = {t.name: t.key for t in tables.KEYED_TABLES}
+JOURNEY_TABLES = tuple(t.name for t in tables.JOURNEY_TABLES)
+DAILY_TABLES = tuple(t.name for t in tables.DAILY_TABLES)
+FIRST_WINS = tables.FIRST_WINS
+TIME_COLUMNS = tables.TIME_COLUMNS
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -73,6 +60,16 @@ def read_rows(paths: list[Path]) -> Iterator[dict[str, Any]]:
             for line in stream:
                 if line.strip():
                     yield json.loads(line)
+
+
+# A run's output files that quality checks read (tables plus the run-only files).
+RUN_TABLES = ("journeys", "page_views", "page_stats_daily", "friction_daily", "journey_stats_daily",
+              "path_edges_daily", "chat_stats_daily", "task_effort_daily", "touched_days", "customers", "events")
+
+
+def read_run_tables(run_dir: str | Path, tables: Iterable[str] | None = None) -> dict[str, list[dict]]:
+    """A run directory's JSON-lines outputs as rows per table (default ``RUN_TABLES``)."""
+    return {name: list(read_rows(run_files(Path(run_dir), name))) for name in (tables or RUN_TABLES)}
 
 
 def to_time(value: Any) -> datetime | None:

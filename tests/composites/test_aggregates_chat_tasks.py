@@ -1,4 +1,4 @@
-"""AggregateChatAndTasks under TestPipeline, against SQL recomputed by DuckDB from the summary rows."""
+"""AggregateDaily(CHAT_TASK_DAILY) under TestPipeline, against SQL recomputed by DuckDB from the summary rows."""
 
 from importlib import resources
 
@@ -6,8 +6,6 @@ import apache_beam as beam
 import duckdb
 import pyarrow as pa
 import pytest
-from journeys.pipelines.runners import make_runner
-from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
 from support import daily_checks
 from support.model_helpers import (
     HOUR,
@@ -20,9 +18,14 @@ from support.model_helpers import (
 )
 
 from journeys.core.config import Config
+from journeys.core.model import CustomerJourneys
+from journeys.pipelines.runners import make_runner
 from journeys.rules import daily_chat_tasks as dct
+from journeys.rules.conversations import summarise_conversations
 from journeys.rules.journey_builder import build_customer_journeys
+from journeys.rules.tasks import task_attempts
 from journeys.rules.sessionise import journey_id, split_journeys, unique_events
+from journeys.transforms.aggregates import AggregateDaily
 
 CONFIG = Config()
 
@@ -70,10 +73,9 @@ def chat_tasks_of(customer_id, events):
     splits = split_journeys(unique_events(events), CONFIG.journey)
     for journey_events, journey in zip(splits, built.journeys, strict=True):
         assert journey_id(customer_id, journey_events[0]) == journey.journey_id
-        found_conversations, found_attempts = dct.journey_chat_tasks(journey_events, journey, built.friction)
-        conversations += found_conversations
-        attempts += found_attempts
-    return dct.CustomerChatTasks(customer_id, built.journeys, conversations, attempts)
+        conversations += summarise_conversations(journey_events, journey.journey_id, journey.customer_id)
+        attempts += task_attempts(journey_events, journey, built.friction)
+    return CustomerJourneys(built.journeys, [], [], customer_id, (), conversations, attempts)
 
 
 def sql_tables(customers):
@@ -82,14 +84,14 @@ def sql_tables(customers):
     rows = {"journey_starts": [{"journey_id": j.journey_id, "started_at": j.started_at}
                                for c in customers for j in c.journeys],
             "conversations": [s._asdict() for c in customers for s in c.conversations],
-            "task_attempts": [a._asdict() for c in customers for a in c.attempts]}
+            "task_attempts": [a._asdict() for c in customers for a in c.task_attempts]}
     for name, items in rows.items():
         con.register(name, pa.Table.from_pylist(items, schema=_SCHEMAS[name]))
     return daily_checks.query_rows(con, SQL)
 
 
 def assert_tables(customers, expected):
-    daily_checks.assert_pipeline_tables(customers, expected, "AggregateChatAndTasks" >> AggregateChatAndTasks(), dct)
+    daily_checks.assert_pipeline_tables(customers, expected, "AggregateChatAndTasks" >> AggregateDaily(dct.CHAT_TASK_DAILY), dct)
 
 
 # --- a hand-worked case ------------------------------------------------------
@@ -193,7 +195,7 @@ def test_synthetic_data_through_the_pipeline_equals_sql(synthetic_customers):
 
 def test_the_only_shuffles_are_the_two_combines():
     p = beam.Pipeline(runner=make_runner())
-    _ = p | beam.Create(hand_customers()) | "AggregateChatAndTasks" >> AggregateChatAndTasks()
+    _ = p | beam.Create(hand_customers()) | "AggregateChatAndTasks" >> AggregateDaily(dct.CHAT_TASK_DAILY)
     daily_checks.assert_only_shuffles_are_combines(p, "AggregateChatAndTasks", ("CombineChatStats", "CombineTaskEffort"))
 
 
