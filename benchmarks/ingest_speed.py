@@ -12,13 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from journeys.pipelines.run import RunRequest, run_ingest
-from journeys.pipelines.sources import FILE, Source
-
 from journeys.commands.produce import MIXED, encode
 from journeys.core.config import Config, ValidationConfig
 from journeys.core.events import EventRules
 from journeys.generators.synthetic import generate_events, write_jsonl
+from journeys.pipelines.run import RunRequest, run_ingest
+from journeys.pipelines.sources import FILE, Source
 from journeys.wire.decode import RawMessage, to_event_or_dead_letter
 from journeys.wire.schema_catalog import SchemaCatalog
 

@@ -9,9 +9,9 @@ read back unchanged. Without a warehouse, a run's own days are complete.
 from __future__ import annotations
 
 import apache_beam as beam
-from journeys.transforms.history_reads import ReadsHistory
 
 from journeys.rules.daily import day_of
+from journeys.transforms.history_reads import ReadsHistory
 
 
 def _new_days(customer):

@@ -15,12 +15,12 @@ from typing import NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
-from journeys.transforms.history_reads import ReadsHistory
 
 from journeys.core.config import Config
 from journeys.core.events import Event
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
+from journeys.transforms.history_reads import ReadsHistory
 
 NAMESPACE = "journeys"
 

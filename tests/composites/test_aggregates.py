@@ -6,8 +6,6 @@ import apache_beam as beam
 import duckdb
 import pyarrow as pa
 import pytest
-from journeys.pipelines.runners import make_runner
-from journeys.transforms.aggregates import AggregateDaily
 from support import daily_checks
 from support.daily_sql import SQL
 from support.model_helpers import (
@@ -22,8 +20,10 @@ from support.model_helpers import (
 )
 
 from journeys.core.config import Config
+from journeys.pipelines.runners import make_runner
 from journeys.rules import daily
 from journeys.rules.journey_builder import build_customer_journeys
+from journeys.transforms.aggregates import AggregateDaily
 
 CONFIG = Config()
 

@@ -5,13 +5,13 @@ import apache_beam as beam
 import fastavro
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
+
+from journeys.core.config import Config
+from journeys.core.events import Event
 from journeys.pipelines.ingest import build_ingest, read_raw
 from journeys.pipelines.runners import make_runner
 from journeys.pipelines.sources import FILE, Source
 from journeys.transforms.dedup import DropDuplicateEvents
-
-from journeys.core.config import Config
-from journeys.core.events import Event
 from journeys.wire import framing as wire
 from journeys.wire.decode import JSON, RawMessage
 from journeys.wire.schema_catalog import SchemaCatalog

@@ -8,11 +8,11 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.test_stream import TestStream
 from apache_beam.testing.util import assert_that, equal_to
 from apache_beam.transforms import trigger, window
-from journeys.pipelines.ingest import build_journeys
-from journeys.pipelines.runners import make_runner
 from support.model_helpers import MINUTE, SECOND, T0, ev, screen, view
 
 from journeys.core.config import Config
+from journeys.pipelines.ingest import build_journeys
+from journeys.pipelines.runners import make_runner
 from journeys.rules.journey_builder import build_customer_journeys
 from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
 

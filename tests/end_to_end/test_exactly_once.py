@@ -10,12 +10,12 @@ import uuid
 
 import duckdb
 import pytest
-from journeys.pipelines.run import FAULT_ENV, FAULT_EXIT_CODE
 from support.kafka_helpers import topics_toml
 
 from journeys.commands.produce import MIXED, publish
 from journeys.core.config import Config
 from journeys.generators.synthetic import generate_events
+from journeys.pipelines.run import FAULT_ENV, FAULT_EXIT_CODE
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 TABLES = ("events", "dead_letters", "journeys", "page_views", "friction_events")

@@ -12,13 +12,13 @@ from collections import Counter
 
 import duckdb
 import pytest
-from journeys.pipelines.run import RunRequest, run_ingest
-from journeys.pipelines.sources import KAFKA, Source
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from journeys.commands.produce import CONFLUENT, SINGLE_OBJECT, avro_record, publish
 from journeys.core.config import Config
 from journeys.generators.synthetic import generate_events
+from journeys.pipelines.run import RunRequest, run_ingest
+from journeys.pipelines.sources import KAFKA, Source
 from journeys.wire import framing as wire
 from journeys.wire.schema_catalog import SchemaCatalog
 

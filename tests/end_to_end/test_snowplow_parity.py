@@ -22,8 +22,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from journeys.pipelines.run import RunRequest, run_ingest
-from journeys.pipelines.sources import FILE, Source
 from support.paths import REFERENCE as REFERENCE_ROOT
 
 from journeys.core.config import Config, ValidationConfig
@@ -38,6 +36,8 @@ from journeys.generators.snowplow_import import (
     read_snowplow_csv,
     snowplow_to_events,
 )
+from journeys.pipelines.run import RunRequest, run_ingest
+from journeys.pipelines.sources import FILE, Source
 from journeys.rules.identity import stitch
 from journeys.rules.journey_builder import build_customer_journeys
 

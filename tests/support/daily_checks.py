@@ -44,6 +44,7 @@ def assert_pipeline_tables(customers, expected, aggregate, tables):
     import apache_beam as beam
     from apache_beam.testing.test_pipeline import TestPipeline
     from apache_beam.testing.util import assert_that
+
     from journeys.pipelines.runners import make_runner
 
     with TestPipeline(runner=make_runner()) as p:
