@@ -86,7 +86,7 @@ def cmd_run(args) -> int:
 def cmd_report(args) -> int:
     from journeys.commands.report import report
 
-    report(args.warehouse, html=args.html)
+    report(args.warehouse, html=args.html, funnel_steps=_config(args).dashboard.funnel_steps)
     if args.html:
         print(f"saved {args.html}")
     return 0
@@ -144,7 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="journeys, conversion, escalation, bounce, friction, slowest pages")
     report.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
-    report.add_argument("--html", help="also save the report as a self-contained HTML file")
+    report.add_argument("--html", help="also write an offline interactive dashboard (one HTML file)")
+    report.add_argument("--config", help="a TOML or JSON config file ([dashboard] funnel_steps)")
     report.set_defaults(func=cmd_report)
 
     checks = sub.add_parser("quality", help="the latest run's data quality results (exit 4 if any failed)")

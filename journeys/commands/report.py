@@ -1,7 +1,7 @@
 """`journeys report`: what a product analyst asks first, from any warehouse.
 
-Portable SQL (DuckDB and PostgreSQL), rendered with rich in the terminal or
-saved as a self-contained HTML page.
+Portable SQL (DuckDB and PostgreSQL), rendered with rich in the terminal; with
+``--html`` also an offline dashboard page (dashboard_page).
 """
 from __future__ import annotations
 
@@ -79,8 +79,12 @@ def render(url: str, console: Console, top: int = TOP_N) -> None:
         con.close()
 
 
-def report(url: str, html: str | None = None, console: Console | None = None) -> None:
-    console = console or Console(record=bool(html))
+def report(url: str, html: str | None = None, console: Console | None = None, funnel_steps: tuple = ()) -> None:
+    console = console or Console()
     render(url, console)
     if html:
-        console.save_html(html)
+        # --html is the interactive dashboard (dashboard_page), not a copy of the terminal text.
+        from journeys.commands.dashboard_page import write_dashboard
+        from journeys.core.config import DEFAULT_FUNNEL
+
+        write_dashboard(url, html, funnel_steps or DEFAULT_FUNNEL)

@@ -128,6 +128,40 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class FunnelStep:
+    """One funnel step: a page or screen view, or an event, that the journey reaches after the previous step."""
+    name: str
+    pages: tuple = ()  # web paths, exact; a trailing "*" makes a prefix ("/products/*")
+    screens: tuple = ()  # app screen names, exact
+    events: tuple = ()  # event types (purchase, login, form_submit, ...)
+
+
+# The synthetic shop's purchase path (journeys/generators/catalogue.py PAGES).
+DEFAULT_FUNNEL = (
+    FunnelStep("home", pages=("/",), screens=("home",)),
+    FunnelStep("product", pages=("/products/*",), screens=("product_detail",)),
+    FunnelStep("cart", pages=("/cart",), screens=("cart",)),
+    FunnelStep("checkout", pages=("/checkout",), screens=("checkout",)),
+    FunnelStep("purchase", events=("purchase",)),
+)
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """`journeys report --html`: the funnel's steps, in order (``[[dashboard.funnel_steps]]`` in TOML)."""
+    funnel_steps: tuple = DEFAULT_FUNNEL
+
+    def __post_init__(self):
+        # A file gives each step as a table of lists; steps are frozen FunnelSteps of tuples.
+        object.__setattr__(self, "funnel_steps", tuple(
+            step if isinstance(step, FunnelStep)
+            else FunnelStep(**{k: tuple(v) if isinstance(v, list) else v for k, v in step.items()})
+            for step in self.funnel_steps))
+        if not self.funnel_steps:
+            raise ValueError("dashboard.funnel_steps: at least one step")
+
+
+@dataclass(frozen=True)
 class Config:
     topics: TopicConfig = field(default_factory=TopicConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
@@ -138,6 +172,7 @@ class Config:
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
     tasks: TaskConfig = field(default_factory=TaskConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "Config":
