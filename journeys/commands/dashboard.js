@@ -168,16 +168,24 @@
 
   function drawFunnel() {
     const steps = DATA.funnel_steps, rows = pick("funnel");
+    const reached = (mine) => steps.map((_, k) => sum(mine.filter((r) => r.furthest >= k + 1), "journeys"));
+    const all = reached(rows);
+    draw("funnel", [{ type: "funnel", y: steps.map(esc), x: all, textinfo: "value+percent previous",
+      marker: { color: "#4e79a7" }, connector: { line: { color: "#bab0ac" } },
+      hovertemplate: "%{y}: %{x} journeys, %{percentPrevious:.1%} of the previous step<extra></extra>" }],
+      layout("Funnel: journeys reaching each step in order", { margin: { l: 100, r: 20, t: 40, b: 40 } }));
+    // Per channel: the share of the journeys that entered the funnel still in it at each step.
     const totals = groupSum(rows, (r) => r.channel, (r) => r.journeys);
-    const shown = state.channel ? [state.channel] : [...totals].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([c]) => c);
+    const shown = state.channel ? [state.channel] : [...totals].sort((a, b) => b[1] - a[1]).map(([c]) => c);
     const traces = shown.map((ch) => {
-      const mine = rows.filter((r) => r.channel === ch);
-      const x = steps.map((_, k) => sum(mine.filter((r) => r.furthest >= k + 1), "journeys"));
-      return { type: "funnel", name: esc(ch), y: steps.map(esc), x, textinfo: "value+percent previous",
-        marker: { color: COLORS[CHANNELS.indexOf(ch) % COLORS.length] } };
-    });
-    draw("funnel", traces, layout("Funnel: journeys reaching each step in order (share of the previous step)",
-      { height: 380, funnelmode: "group", margin: { l: 100, r: 20, t: 40, b: 40 } }));
+      const counts = reached(rows.filter((r) => r.channel === ch));
+      return { type: "scatter", mode: "lines+markers", name: esc(ch), x: steps.map(esc),
+        y: counts.map((n) => ratio(n, counts[0])), customdata: counts,
+        hovertemplate: "%{x}: %{y:.1%} (%{customdata} journeys)<extra>" + esc(ch) + "</extra>",
+        line: { color: COLORS[CHANNELS.indexOf(ch) % COLORS.length] } };
+    }).filter((t) => t.customdata[0] > 0);
+    draw("funnel-channels", traces, layout("Still in the funnel at each step, by acquisition channel",
+      { yaxis: { tickformat: ".0%", range: [0, 1.05] }, xaxis: { type: "category" } }));
   }
 
   function drawFriction() {
@@ -185,7 +193,7 @@
     const pages = [...groupSum(rows, (r) => r.page, (r) => r.occurrences)].sort((a, b) => b[1] - a[1]).map(([p]) => p);
     const types = uniq(rows.map((r) => r.type));
     const cells = groupSum(rows, (r) => r.page + "\u0000" + r.type, (r) => r.occurrences);
-    draw("friction", [{ type: "heatmap", colorscale: "Reds", x: types.map(esc), y: pages.map((p) => esc(p || "(chat)")),
+    draw("friction", [{ type: "heatmap", colorscale: [[0, "#fff5f0"], [1, "#a50f15"]], x: types.map(esc), y: pages.map((p) => esc(p || "(chat)")),
       z: pages.map((p) => types.map((t) => cells.get(p + "\u0000" + t) || 0)),
       hovertemplate: "%{y} / %{x}: %{z} occurrences<extra></extra>" }],
       layout("Friction hotspots: occurrences by page and type", { height: 420, margin: { l: 200, r: 20, t: 40, b: 90 },
@@ -211,7 +219,7 @@
     const perPage = groupSum(rows, (r) => r.page, (r) => r.views);
     const pages = [...perPage].sort((a, b) => b[1] - a[1]).map(([p]) => p);
     const cells = groupSum(rows, (r) => r.page + "\u0000" + r.bin, (r) => r.views);
-    draw("time-on-page", [{ type: "heatmap", colorscale: "Blues", x: bins, y: pages.map(esc),
+    draw("time-on-page", [{ type: "heatmap", colorscale: [[0, "#f7fbff"], [1, "#08306b"]], x: bins, y: pages.map(esc),
       z: pages.map((p) => bins.map((_, b) => ratio(cells.get(p + "\u0000" + b) || 0, perPage.get(p)))),
       customdata: pages.map((p) => bins.map((_, b) => cells.get(p + "\u0000" + b) || 0)),
       hovertemplate: "%{y}, %{x}: %{z:.1%} (%{customdata} views)<extra></extra>", colorbar: { tickformat: ".0%" } }],
