@@ -4,8 +4,9 @@ from __future__ import annotations
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from journeys.core.config import ValidationConfig
+from journeys.core.config import MaskingConfig, ValidationConfig
 from journeys.core.events import EventRules
+from journeys.rules import masking
 from journeys.wire.decode import DeadLetter, to_event_or_dead_letter
 from journeys.wire.schema_catalog import SchemaCatalog
 
@@ -15,8 +16,10 @@ NAMESPACE = "journeys"
 
 
 class _DecodeFn(beam.DoFn):
-    def __init__(self, validation: ValidationConfig, registry_url: str | None, run_started_ms: int):
+    def __init__(self, validation: ValidationConfig, registry_url: str | None, run_started_ms: int,
+                 masking_config: MaskingConfig):
         self._validation = validation
+        self._masking = masking_config
         self._registry_url = registry_url
         self._run_started_ms = run_started_ms
         self._input = Metrics.counter(NAMESPACE, "input")
@@ -25,7 +28,10 @@ class _DecodeFn(beam.DoFn):
 
     def setup(self):
         self._catalog = SchemaCatalog(self._registry_url)
-        self._rules = EventRules(self._validation, now_ms=self._run_started_ms)
+        # A worker process starts with the default settings: bring the launcher's along.
+        masking.configure(self._masking)
+        self._rules = EventRules(self._validation, now_ms=self._run_started_ms,
+                                 user_id_map=masking.pseudonymiser(self._masking))
 
     def process(self, item):
         self._input.inc()
@@ -45,11 +51,14 @@ class ParseEvents(beam.PTransform):
     Element-wise: keeps the input's windowing, emits as each element arrives,
     and every input lands in exactly one of the two outputs. ``run_started_ms``
     anchors the "more than 1 day in the future" rule, so a re-run decides alike.
+    ``masking_config``: phone regions and user_id pseudonyms; by default the
+    settings this process was configured with (``masking.configure``).
     """
 
-    def __init__(self, validation: ValidationConfig, run_started_ms: int, registry_url: str | None = None):
+    def __init__(self, validation: ValidationConfig, run_started_ms: int, registry_url: str | None = None,
+                 masking_config: MaskingConfig | None = None):
         super().__init__()
-        self._fn = _DecodeFn(validation, registry_url, run_started_ms)
+        self._fn = _DecodeFn(validation, registry_url, run_started_ms, masking_config or masking.current())
 
     def expand(self, raw):
         return raw | "DecodeEvents" >> beam.ParDo(self._fn).with_outputs(DEAD_LETTERS, main=EVENTS)

@@ -17,7 +17,11 @@ EXIT_QUALITY = 4
 
 
 def _config(args) -> Config:
-    return Config.load(getattr(args, "config", None))
+    from journeys.rules.masking import configure
+
+    config = Config.load(getattr(args, "config", None))
+    configure(config.masking)  # phone regions and pseudonyms for everything this process masks
+    return config
 
 
 def cmd_kafka(args) -> int:

@@ -162,6 +162,16 @@ class DashboardConfig:
 
 
 @dataclass(frozen=True)
+class MaskingConfig:
+    """Contract section 5: personal data masking, and optional user_id pseudonyms (README, Personal data)."""
+    # National phone formats are recognised for these regions (ISO 3166 codes); "+CC" numbers always are.
+    phone_regions: tuple = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "IN", "BR", "AU")
+    pseudonymise_user_id: bool = False  # replace user_id by HMAC-SHA256(key, user_id) at decode
+    pseudonym_key_env: str = "JOURNEYS_PSEUDONYM_KEY"  # the key, if this variable is set...
+    pseudonym_key_file: str | None = None  # ...else the first line of this file
+
+
+@dataclass(frozen=True)
 class Config:
     topics: TopicConfig = field(default_factory=TopicConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
@@ -172,6 +182,7 @@ class Config:
     acquisition: AcquisitionConfig = field(default_factory=AcquisitionConfig)
     tasks: TaskConfig = field(default_factory=TaskConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    masking: MaskingConfig = field(default_factory=MaskingConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
 
     @classmethod

@@ -6,11 +6,13 @@ letter (contract section 4). It is pure: the clock is passed in.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Callable, Mapping, NamedTuple
 
 from journeys.core.config import ValidationConfig
 from journeys.core.errors import InvalidEvent
+from journeys.core.text import has_lone_surrogate, storable, strip_controls
 
 CHANNELS = ("web", "app", "chat")
 EVENT_TYPES = {
@@ -21,6 +23,9 @@ EVENT_TYPES = {
     "chat": frozenset({"conversation_start", "message", "handoff_requested", "agent_joined",
                        "conversation_end", "csat"}),
 }
+# The Avro types of the schemas: a JSON number outside them could not be re-encoded or stored.
+AVRO_INT = (-2**31, 2**31 - 1)
+AVRO_LONG = (-2**63, 2**63 - 1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MILLISECOND = timedelta(milliseconds=1)
 
@@ -85,10 +90,12 @@ def parse_event_time(value: Any) -> int:
     """Epoch milliseconds from epoch ms, an aware datetime or ISO-8601 with offset."""
     if isinstance(value, bool):
         raise InvalidEvent("invalid_event_time", f"{value!r} is not a time")
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
+        value = int(value)
+    if isinstance(value, int):
+        if not AVRO_LONG[0] <= value <= AVRO_LONG[1]:
+            raise InvalidEvent("number_out_of_range", "event_time is outside the Avro long range")
+        return value
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
@@ -97,14 +104,20 @@ def parse_event_time(value: Any) -> int:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise InvalidEvent("invalid_event_time", f"{value.isoformat()} has no UTC offset")
-        return (value - _EPOCH) // _MILLISECOND
+        try:
+            return (value - _EPOCH) // _MILLISECOND
+        except OverflowError:  # year 1 with a positive offset is before datetime.min in UTC
+            raise InvalidEvent("invalid_event_time", f"{value.isoformat()} is out of range") from None
     raise InvalidEvent("invalid_event_time", f"{value!r} is not a time")
 
 
 class EventRules:
     """The contract's input rules, bound to a clock for the future bound."""
 
-    def __init__(self, config: ValidationConfig, now_ms: int):
+    def __init__(self, config: ValidationConfig, now_ms: int,
+                 user_id_map: Callable[[str], str] | None = None):
+        """``user_id_map``: applied to every user_id (a pseudonymiser), or None."""
+        self.user_id_map = user_id_map
         self.min_ms = parse_event_time(config.min_event_time)
         self.max_ms = now_ms + config.max_future_s * 1000
         self.max_string_bytes = config.max_string_bytes
@@ -128,11 +141,20 @@ class EventRules:
         for name in REQUIRED:
             if name != "event_time":
                 values[name] = self._string(name, record[name])
+        # Control characters are stripped, so a value of nothing but them is missing too.
+        emptied = [f for f in REQUIRED if values[f] == ""]
+        if emptied:
+            raise InvalidEvent("missing_field", ",".join(emptied))
         for name in _OPTIONAL_FIELDS:
             value = record.get(name)
             if value is not None:
                 values[name] = self._typed(name, value)
-        return Event(**values, source=source, partition=partition, offset=offset)
+        if event_channel == "chat" and not values.get("conversation_id"):
+            raise InvalidEvent("missing_field", "conversation_id")
+        if self.user_id_map is not None and values.get("user_id"):
+            values["user_id"] = self.user_id_map(values["user_id"])
+        # A file name that is not UTF-8 reaches here with surrogate escapes: keep it storable too.
+        return Event(**values, source=storable(source), partition=partition, offset=offset)
 
     def _event_time(self, value: Any) -> int:
         millis = parse_event_time(value)
@@ -148,16 +170,22 @@ class EventRules:
         if name in _INT_FIELDS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise InvalidEvent("invalid_type", f"{name} must be an integer")
+            if not AVRO_INT[0] <= value <= AVRO_INT[1]:
+                raise InvalidEvent("number_out_of_range", f"{name} is outside the Avro int range")
             return value
         if name in _FLOAT_FIELDS:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise InvalidEvent("invalid_type", f"{name} must be a number")
-            return float(value)
+            return _finite(name, value)
         return self._string(name, value)
 
     def _string(self, name: str, value: Any) -> str:
+        """A storable string: lone surrogates rejected, control characters (but tab, LF, CR) stripped."""
         if not isinstance(value, str):
             raise InvalidEvent("invalid_type", f"{name} must be a string")
+        if has_lone_surrogate(value):
+            raise InvalidEvent("invalid_string", f"{name} holds a lone UTF-16 surrogate")
+        value = strip_controls(value)
         if len(value) > self.max_string_bytes // 4 and len(value.encode("utf-8")) > self.max_string_bytes:
             raise InvalidEvent("string_too_long", f"{name} is over {self.max_string_bytes} bytes")
         return value
@@ -170,10 +198,23 @@ class EventRules:
             # JSON backfills carry numbers and booleans; the Avro map holds strings.
             if isinstance(item, bool):
                 item = "true" if item else "false"
-            elif isinstance(item, (int, float)):
+            elif isinstance(item, float):
+                item = str(_finite(f"properties.{key}", item))
+            elif isinstance(item, int):
                 item = str(item)
             out[self._string(f"properties.{key}", key)] = self._string(f"properties.{key}", item)
         return out
+
+
+def _finite(name: str, value: int | float) -> float:
+    """A double that JSON and PostgreSQL can hold: NaN and infinities are dead letters."""
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the double range
+        raise InvalidEvent("number_out_of_range", f"{name} is outside the double range") from None
+    if not math.isfinite(number):
+        raise InvalidEvent("invalid_number", f"{name} is {number!r}, not a finite number")
+    return number
 
 
 def event_to_record(event: Event) -> dict[str, Any]:

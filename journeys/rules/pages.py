@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from journeys.core.events import Event
-from journeys.rules.masking import mask_url
+from journeys.rules.masking import mask_text, mask_url
 
 
 def url_path(url: str | None) -> str | None:
@@ -18,11 +18,17 @@ def url_path(url: str | None) -> str | None:
 
 
 def page_of(event: Event) -> str | None:
-    """Web: the page URL's path; app: the screen name; chat: None."""
+    """Web: the page URL's path; app: the screen name; chat: None. Masked either way.
+
+    The page goes to page_views, friction rows and every daily table, so a
+    screen name that carries an e-mail address is masked here, where it is
+    derived, like a path. Masking is idempotent, so a page read back from the
+    warehouse (already masked) stays the same page.
+    """
     if event.channel == "web":
         return url_path(event.page_url)
     if event.channel == "app":
-        return event.screen_name
+        return mask_text(event.screen_name)
     return None
 
 

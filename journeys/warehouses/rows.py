@@ -8,11 +8,22 @@ from journeys.rules.masking import mask_text, mask_url
 from journeys.wire.decode import DeadLetter
 
 
+# Free text a tracker fills in (contract section 5); URLs are masked as URLs.
+# Ids and labels the pipeline reads (event_id, anonymous_id, user_id, channel,
+# event_type, order_id, conversation_id, sender, resolution), device facts
+# (os, app_version, user_agent) and numbers are not free text and stay as sent.
+TEXT_FIELDS = ("page_title", "screen_name", "element_id", "form_id", "search_query", "error_type",
+               "error_code", "intent", "utm_source", "utm_medium", "utm_campaign")
+URL_FIELDS = ("page_url", "referrer")
+
+
 def stored_event(event: Event) -> dict:
     """The event as the warehouse keeps it: personal data masked, no raw chat text."""
     record = event_to_record(event)
-    record.update(message_text=None, page_url=mask_url(event.page_url), referrer=mask_url(event.referrer),
-                  search_query=mask_text(event.search_query),
+    record.update({name: mask_text(getattr(event, name)) for name in TEXT_FIELDS})
+    record.update({name: mask_url(getattr(event, name)) for name in URL_FIELDS})
+    record.update(message_text=None,
+                  properties={mask_text(key): mask_text(value) for key, value in event.properties.items()},
                   source=event.source, partition=event.partition, offset=event.offset)
     return record
 

@@ -1,7 +1,9 @@
 """From raw input (Kafka messages, JSON lines, Avro file records) to events.
 
 Every input becomes exactly one ``Event`` or one ``DeadLetter``: nothing is
-dropped and nothing raises. Pure: no Beam, no I/O.
+dropped and nothing raises. Pure: no Beam, no I/O. A dead letter's detail
+and payload are storable text too (no NUL, no lone surrogate: see
+journeys/core/text.py), since they keep what arrived.
 """
 from __future__ import annotations
 
@@ -12,13 +14,16 @@ from typing import Any, Mapping, NamedTuple
 
 from journeys.core.errors import BadInput, InvalidEvent, WireError
 from journeys.core.events import Event, EventRules
-from journeys.rules.masking import mask_bytes, mask_text
+from journeys.core.text import storable
+from journeys.rules.masking import looks_like_json, mask_bytes, mask_json_text, mask_text
 from journeys.wire import framing as wire
 from journeys.wire.schema_catalog import SchemaCatalog
 
 AVRO = "avro"
 JSON = "json"
 UNREADABLE = "unreadable"  # a file that broke mid-read; ``value`` says why
+# An input that broke decoding in a way no rule names: a bug to fix, but never a stopped run.
+DECODE_FAILURE = "decode_failure"
 
 
 class RawMessage(NamedTuple):
@@ -69,7 +74,7 @@ def decode_message(message: RawMessage, catalog: SchemaCatalog, rules: EventRule
 def parse_json(value: bytes | str) -> dict[str, Any]:
     try:
         record = json.loads(value)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
         raise InvalidEvent("invalid_json", str(exc)[:200]) from None
     if not isinstance(record, dict):
         raise InvalidEvent("not_an_object", f"expected a JSON object, got {type(record).__name__}")
@@ -85,25 +90,39 @@ def to_event_or_dead_letter(item: RawMessage | RawRecord, catalog: SchemaCatalog
         return decode_message(item, catalog, rules)
     except BadInput as error:
         return dead_letter(item, error.reason, error.detail, run_started_ms)
+    except Exception as error:  # noqa: BLE001 - a forged value must not stop the run (contract section 4)
+        return dead_letter(item, DECODE_FAILURE, f"{type(error).__name__}: {error}", run_started_ms)
 
 
 def dead_letter(item: RawMessage | RawRecord, reason: str, detail: str, run_started_ms: int) -> DeadLetter:
     if isinstance(item, RawRecord):
-        raw = json.dumps(item.record, default=str, sort_keys=True).encode("utf-8")
+        raw = _record_bytes(item.record)
     else:
         raw = item.value
     # The input's own time (Kafka timestamp, file modification time) keeps re-runs identical.
     received_ms = item.timestamp_ms if item.timestamp_ms is not None else run_started_ms
     return DeadLetter(
-        source=item.source, partition=item.partition, offset=item.offset,
+        source=storable(item.source), partition=item.partition, offset=item.offset,
         received_at=datetime.fromtimestamp(received_ms / 1000, timezone.utc).isoformat(),
-        reason=reason, detail=mask_text(detail[:500]) or "", payload=masked_payload(raw), raw=raw,
+        reason=reason, detail=storable(mask_text(detail[:500]) or ""), payload=masked_payload(raw), raw=raw,
     )
 
 
-def masked_payload(raw: bytes) -> str:
-    """The raw line if it is UTF-8 text, else base64 of the bytes; masked either way."""
+def _record_bytes(record: Any) -> bytes:
     try:
-        return mask_text(raw.decode("utf-8"))
+        return json.dumps(record, default=str, sort_keys=True).encode("utf-8")
+    except (TypeError, ValueError, RecursionError):  # keys of mixed types, a cycle
+        return repr(record).encode("utf-8", "backslashreplace")
+
+
+def masked_payload(raw: bytes) -> str:
+    """The raw line if it is UTF-8 text, else base64 of the bytes; masked either way.
+
+    A JSON line is masked in its strings only (its numbers, such as
+    ``event_time``, are not personal data even when they pass the Luhn check).
+    """
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return base64.b64encode(mask_bytes(raw)).decode("ascii")
+    return storable(mask_json_text(text) if looks_like_json(text) else mask_text(text))
