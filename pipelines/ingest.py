@@ -33,6 +33,8 @@ class Ingested(NamedTuple):
     events: beam.PCollection  # Event, unique event_id, passed the events suite
     dead_letters: beam.PCollection  # DeadLetter
     quality_runs: beam.PCollection | None = None  # one quality_runs row (dict) for the events suite
+    # QualityResult of each batch that failed a ``fail`` expectation, when not raised in the pipeline
+    quality_failures: beam.PCollection | None = None
 
 
 def read_raw(p: beam.Pipeline, source: Source, config: Config,
@@ -46,24 +48,27 @@ def read_raw(p: beam.Pipeline, source: Source, config: Config,
 
 
 def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
-                 dead_letter_bootstrap: str | None = None, run_id: str | None = None) -> Ingested:
+                 dead_letter_bootstrap: str | None = None, run_id: str | None = None,
+                 raise_on_fail: bool = True) -> Ingested:
     """``dead_letter_bootstrap``: publish dead letters' raw bytes to that broker too;
-    ``run_id``: names the run's quality_runs row."""
+    ``run_id``: names the run's quality_runs row; ``raise_on_fail``: a failed ``fail``
+    expectation of the events suite fails the pipeline (false: it is only in
+    ``quality_failures``, and the caller must stop the run on any)."""
     parsed = raw | "ParseEvents" >> ParseEvents(config.validation, run_started_ms, config.kafka.registry_url)
     events = parsed[EVENTS] | "DropDuplicateEvents" >> DropDuplicateEvents()
     dead_letters = parsed[DEAD_LETTERS]
-    quality_runs = None
+    quality_runs = quality_failures = None
     if config.quality.enabled:
         validated = events | "ValidateEvents" >> ValidateEvents(
             config.quality.events_suite, config.quality.policy_path,
             parameters=quality.event_parameters(config.validation, run_started_ms),
-            run_id=run_id, checked_at_ms=run_started_ms)
-        events, quality_runs = validated.events, validated.quality_runs
+            run_id=run_id, checked_at_ms=run_started_ms, raise_on_fail=raise_on_fail)
+        events, quality_runs, quality_failures = validated.events, validated.quality_runs, validated.failures
         dead_letters = (dead_letters, validated.dead_letters) | "AllDeadLetters" >> beam.Flatten()
     if dead_letter_bootstrap:
         dead_letters = dead_letters | "PublishDeadLetters" >> PublishDeadLetters(
             dead_letter_bootstrap, config.topics.dead_letters)
-    return Ingested(events, dead_letters, quality_runs)
+    return Ingested(events, dead_letters, quality_runs, quality_failures)
 
 
 def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None) -> JourneyOutputs:

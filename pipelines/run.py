@@ -35,6 +35,9 @@ from journeys.rules.daily_chat_tasks import CustomerChatTasks
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import rows as landing
 from journeys.warehouses import warehouse_for
+from journeys.warehouses.base import read_run_tables
+from journeys.warehouses.history import stored_day_counts
+from journeys.warehouses.quality_runs import recent_volume_counts
 
 
 @dataclass(frozen=True)
@@ -73,16 +76,11 @@ def run_ingest(request: RunRequest) -> RunSummary:
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
           if name not in RUN_ONLY_FILES}
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
-    try:
-        result = pipeline.run()
-        result.wait_until_finish()
-    except Exception as error:
-        # A worker's QualityFailure reaches the driver wrapped by the runner.
-        if quality.QualityFailure.__name__ in str(error):
-            raise QualityGateFailed(str(error).splitlines()[0]) from error
-        raise
+    result = pipeline.run()
+    result.wait_until_finish()
 
     if config.quality.enabled:
+        raise_on_event_failures(run_dir)
         check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None)
     if warehouse:
         warehouse.land(run_dir)
@@ -97,7 +95,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
 def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_letter_bootstrap: str | None,
                history_url: str | None, run_id: str) -> dict[str, beam.PCollection]:
     """The whole pipeline from raw input: JSON lines per warehouse table (and per run file)."""
-    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id)
+    ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id, raise_on_fail=False)
     built = build_journeys(ingested.events, config, history_url=history_url)
     whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
     daily = whole_days | "AggregateDaily" >> AggregateDaily()
@@ -108,6 +106,9 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     quality_rows = {}
     if ingested.quality_runs is not None:
         quality_rows["quality_runs"] = ingested.quality_runs | "QualityRunRows" >> beam.Map(json.dumps)
+    if ingested.quality_failures is not None:
+        quality_rows[QUALITY_FAILURES] = ingested.quality_failures | "QualityFailureRows" >> beam.Map(
+            lambda r: json.dumps(quality.quality_run_row(run_id, r.suite, r, run_started_ms)))
     return {
         **quality_rows,
         "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
@@ -128,8 +129,22 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     }
 
 
-class QualityGateFailed(RuntimeError):
-    """A quality gate with policy ``fail`` stopped the pipeline; nothing was landed or committed."""
+class QualityGateFailed(quality.QualityFailure):
+    """The events gate failed in the pipeline (policy ``fail``); nothing was landed or committed."""
+
+
+def raise_on_event_failures(run_dir: Path) -> None:
+    """Raises QualityGateFailed if a batch failed a ``fail`` expectation of the events suite.
+
+    The pipeline writes those batches' results to the run's ``quality_failures``
+    file rather than raising in a worker: a runner may hand a worker's
+    exception back as text only, so data is how the driver knows, whatever the
+    runner. Called after the pipeline, before anything is landed or committed.
+    """
+    rows = read_run_tables(run_dir, [QUALITY_FAILURES])[QUALITY_FAILURES]
+    if rows:
+        merged = quality.merge_results([quality.QualityResult.from_row(row) for row in rows])
+        raise QualityGateFailed(merged, merged.keys_with_policy(quality.FAIL))
 
 
 def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, warehouse_url: str | None) -> None:
@@ -139,8 +154,8 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
     nothing is landed and no offset is committed.
     """
     policy = quality.Policy.load(config.quality.policy_path)
-    tables = quality.read_run_tables(run_dir)
-    aggregates = quality.check_aggregates(tables, quality.stored_day_counts(warehouse_url, tables),
+    tables = read_run_tables(run_dir)
+    aggregates = quality.check_aggregates(tables, stored_day_counts(warehouse_url, tables),
                                           suite=config.quality.aggregates_suite, policy=policy,
                                           journey_config=config.journey, raise_on_fail=False)
     volume_settings, freshness_settings = dict(policy.check("volume")), dict(policy.check("freshness"))
@@ -148,7 +163,7 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
     if warehouse_url:
         con = warehouse_for(warehouse_url).read_only_connection()
         try:
-            history = quality.recent_volume_counts(con, volume_settings.get("window", 7))
+            history = recent_volume_counts(con, volume_settings.get("window", 7))
         finally:
             con.close()
     volume = quality.volume_check(quality.channel_counts(tables.get("events", [])), history, **volume_settings)
@@ -163,8 +178,10 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
     quality.enforce(results)
 
 
-# Files that tell the warehouse what a run rebuilt; they are not tables.
-RUN_ONLY_FILES = ("customers", "touched_days")
+# The events gate's failed batches (quality_runs rows), read by the driver after the pipeline.
+QUALITY_FAILURES = "quality_failures"
+# Files that are not tables: what a run rebuilt (for the warehouse), and the events gate's failures.
+RUN_ONLY_FILES = ("customers", "touched_days", QUALITY_FAILURES)
 FAULT_ENV = "JOURNEYS_FAULT"
 FAULT_EXIT_CODE = 75
 

@@ -1,6 +1,6 @@
 """ValidateEvents: the events expectation suite (Great Expectations) on batches of events.
 
-``PCollection[Event]`` -> ``ValidatedEvents(events, dead_letters, results, quality_runs)``:
+``PCollection[Event]`` -> ``ValidatedEvents(events, dead_letters, results, quality_runs, failures)``:
 
 - events are grouped with ``beam.BatchElements`` and each batch, sorted by
   (source, partition, offset), becomes a pandas DataFrame validated by GX;
@@ -8,15 +8,20 @@
 - rows failing a ``quarantine`` expectation (found with GX's COMPLETE result
   format, ``unexpected_index_list``) become ``DeadLetter``s with reason
   ``quality:<expectation_type>:<column>`` and the masked stored event as
-  payload; a failed ``fail`` expectation raises ``QualityFailure`` in the
-  worker, so the pipeline fails and the driver lands and commits nothing;
+  payload;
+- a batch failing a ``fail`` expectation goes, as its ``QualityResult``, to
+  ``failures``: data, so the driver recognises it whatever the runner (a
+  runner may hand a worker's exception back as text only) and lands and
+  commits nothing. With ``raise_on_fail`` (the default) a step after the
+  validation raises ``QualityFailure`` on it, which fails the pipeline;
 - ``results``: one ``QualityResult`` per batch; ``quality_runs``: those merged
   into one ``quality_runs`` row (a dict) for the run, when a ``run_id`` is
   given (the table's key is (run_id, suite), and batch boundaries are not
   deterministic, so per-batch rows would not be reproducible).
 
 Counters keep the run's arithmetic balanced: a quarantined event moves from
-``processed`` to ``dead_letters`` (reason ``dead_letter.quality:...``).
+``processed`` to ``dead_letters`` (reason ``dead_letter.quality:...``);
+``validator_setups`` counts the GX contexts built (one per DoFn set up).
 """
 from __future__ import annotations
 
@@ -28,7 +33,7 @@ from apache_beam.metrics import Metrics
 from journeys import quality
 
 NAMESPACE = "journeys"
-VALID, DEAD, RESULTS = "valid", "quarantined", "results"
+VALID, DEAD, RESULTS, FAILURES = "valid", "quarantined", "results", "failures"
 
 
 class ValidatedEvents(NamedTuple):
@@ -36,20 +41,20 @@ class ValidatedEvents(NamedTuple):
     dead_letters: beam.PCollection  # DeadLetter, reason quality:<expectation_type>:<column>
     results: beam.PCollection  # QualityResult per batch
     quality_runs: beam.PCollection | None  # one quality_runs row (dict) for the run, if run_id was given
+    failures: beam.PCollection  # QualityResult of each batch that failed a ``fail`` expectation
 
 
 class _ValidateBatchFn(beam.DoFn):
-    setups = 0  # DoFn instances set up in this process (the tests count them)
-
     def __init__(self, suite_path: str | None, policy: quality.Policy | str | None, parameters: Mapping[str, Any]):
         self._suite_path = suite_path or quality.EVENTS_SUITE
         self._policy_spec = policy
         self._parameters = dict(parameters)
         self._validator = self._suite = self._policy = None
+        self._validator_built = False
 
     def setup(self):
-        type(self).setups += 1
         self._validator = quality.Validator()
+        self._validator_built = True  # counted in the first bundle: Beam drops metrics updated in setup()
         self._suite = quality.load_suite(self._suite_path)
         spec = self._policy_spec
         self._policy = spec if isinstance(spec, quality.Policy) else quality.Policy.load(spec)
@@ -58,6 +63,12 @@ class _ValidateBatchFn(beam.DoFn):
         self._quarantined = Metrics.counter(NAMESPACE, "quarantined")
         self._batches = Metrics.counter(NAMESPACE, "quality_batches")
         self._size = Metrics.distribution(NAMESPACE, "quality_batch_size")
+        self._setups = Metrics.counter(NAMESPACE, "validator_setups")
+
+    def start_bundle(self):
+        if self._validator_built:
+            self._setups.inc()
+            self._validator_built = False
 
     def process(self, batch):
         events = sorted(batch, key=lambda e: e.position)
@@ -66,7 +77,8 @@ class _ValidateBatchFn(beam.DoFn):
                                           policy_suite=quality.EVENTS_SUITE)
         self._batches.inc()
         self._size.update(len(events))
-        result.raise_on_fail()
+        if result.keys_with_policy(quality.FAIL):
+            yield beam.pvalue.TaggedOutput(FAILURES, result)
         bad = quality.quarantine_rows(result, frame)
         for i, event in enumerate(events):
             keys = bad.get(i)
@@ -83,6 +95,10 @@ class _ValidateBatchFn(beam.DoFn):
         yield beam.pvalue.TaggedOutput(RESULTS, quality.QualityResult(
             result.suite, result.success, result.evaluated, result.failed,
             {**result.details, "quarantined": len(bad)}))
+
+
+def _raise_on_fail(result: quality.QualityResult) -> None:
+    result.raise_on_fail()
 
 
 class _MergeResults(beam.CombineFn):
@@ -119,14 +135,18 @@ class ValidateEvents(beam.PTransform):
     for schemas/quality/policy.json; ``parameters``: the suite's
     ``$PARAMETER`` values (default ``quality.event_parameters()`` — the
     contract's event_time bounds from now); ``run_id`` and ``checked_at_ms``
-    make the ``quality_runs`` output.
+    make the ``quality_runs`` output; ``raise_on_fail``: fail the pipeline
+    on a failed ``fail`` expectation (false: only the ``failures`` output,
+    for a driver that acts on it after the run).
     """
 
     def __init__(self, suite_path: str | None = None, policy: quality.Policy | str | None = None, *,
                  parameters: Mapping[str, Any] | None = None, run_id: str | None = None,
-                 checked_at_ms: int | None = None, min_batch_size: int = 1000, max_batch_size: int = 10000):
+                 checked_at_ms: int | None = None, min_batch_size: int = 1000, max_batch_size: int = 10000,
+                 raise_on_fail: bool = True):
         """``min_batch_size`` is capped at ``max_batch_size``."""
         super().__init__()
+        self._raise_on_fail = raise_on_fail
         self._suite_path = suite_path
         self._policy = policy
         self._parameters = dict(parameters) if parameters is not None else quality.event_parameters()
@@ -138,7 +158,9 @@ class ValidateEvents(beam.PTransform):
         outputs = (events
                    | "Batch" >> beam.BatchElements(min_batch_size=self._batch[0], max_batch_size=self._batch[1])
                    | "Validate" >> beam.ParDo(_ValidateBatchFn(self._suite_path, self._policy, self._parameters)
-                                              ).with_outputs(DEAD, RESULTS, main=VALID))
+                                              ).with_outputs(DEAD, RESULTS, FAILURES, main=VALID))
+        if self._raise_on_fail:
+            _ = outputs[FAILURES] | "RaiseOnFail" >> beam.Map(_raise_on_fail)
         runs = None
         if self._run_id is not None:
             run_id, checked_at_ms = self._run_id, self._checked_at_ms
@@ -146,4 +168,4 @@ class ValidateEvents(beam.PTransform):
                     | "MergeResults" >> beam.CombineGlobally(_MergeResults())
                     | "QualityRunRow" >> beam.Map(
                         lambda r: quality.quality_run_row(run_id, quality.EVENTS_SUITE, r, checked_at_ms)))
-        return ValidatedEvents(outputs[VALID], outputs[DEAD], outputs[RESULTS], runs)
+        return ValidatedEvents(outputs[VALID], outputs[DEAD], outputs[RESULTS], runs, outputs[FAILURES])

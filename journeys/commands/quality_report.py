@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import json
+import time
 
 from rich.console import Console
 from rich.table import Table
 
-from journeys.quality import QualityResult, data_docs
+from journeys.quality import QualityResult, build_data_docs, data_docs
+from journeys.quality.gx_data_docs import MAX_EVENTS
 from journeys.warehouses import warehouse_for
+from journeys.warehouses.history import newest_stored_events
 
 LATEST_RUN = """
 SELECT run_id, suite, success, evaluated, failed, details FROM quality_runs
@@ -45,10 +48,7 @@ def quality_report(url: str, html_dir: str | None = None, console: Console | Non
                       f"{r.evaluated - r.failed}/{r.evaluated}", "\n".join(failed) or "-")
     console.print(table)
     if html_dir:
-        import time
-
-        from journeys.quality.data_docs import build_data_docs
-
         console.print(f"saved {data_docs(html_dir, results, run_id=run_id)}")
-        console.print(f"saved GX Data Docs {build_data_docs(html_dir, url, int(time.time() * 1000))}")
+        events = newest_stored_events(url, MAX_EVENTS)
+        console.print(f"saved GX Data Docs {build_data_docs(html_dir, events, int(time.time() * 1000))}")
     return all(r.success for r in results)

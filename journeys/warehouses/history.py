@@ -8,7 +8,9 @@ stored events too. The reader answers from the warehouse's ``events`` and
 from __future__ import annotations
 
 import json
-from typing import Iterable
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from typing import Iterable, Mapping
 
 from journeys.core.events import Event
 from journeys.core.model import (
@@ -91,8 +93,6 @@ class History:
 
     def customers_on_days(self, days: Iterable[str], exclude: set[str]) -> list[CustomerJourneys]:
         """Stored journeys (with their views and friction) starting on ``days``, by customer."""
-        from datetime import date, datetime, timezone
-
         by_customer: dict[str, CustomerJourneys] = {}
         for day in sorted(set(days)):
             start = datetime.combine(date.fromisoformat(day), datetime.min.time(), timezone.utc)
@@ -124,3 +124,43 @@ class History:
             if row.journey_id in ids:
                 grouped.setdefault(row.journey_id, []).append(row)
         return grouped
+
+
+def newest_stored_events(warehouse_url: str, limit: int) -> list[Event]:
+    """The ``limit`` newest stored events (by event_time, newest first)."""
+    con = warehouse_for(warehouse_url).read_only_connection()
+    try:
+        cursor = con.cursor()
+        cursor.execute(f"SELECT record FROM events ORDER BY event_time DESC LIMIT {int(limit)}")
+        return [event_from_stored(row[0]) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def stored_day_counts(warehouse_url: str | None, tables: Mapping[str, list[dict]]) -> dict[str, tuple[int, int]]:
+    """Per touched day of a run, (journeys, page views) already stored for customers the run does not rebuild.
+
+    ``tables``: the run's ``touched_days`` and ``customers`` rows. Landing
+    replaces every row of a rebuilt customer, so after landing a day holds
+    these plus the run's own rows: what its daily rows must add up to (the
+    aggregates gate). Read before landing; no warehouse (or nothing stored)
+    means {}.
+    """
+    if not warehouse_url:
+        return {}
+    days = sorted({row["day"] for row in tables.get("touched_days", [])})
+    if not days:
+        return {}
+    rebuilt = {row["customer_id"] for row in tables.get("customers", [])}
+    history = History(warehouse_url)
+    try:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for customer in history.customers_on_days(days, rebuilt):
+            started = {j.journey_id: day_of(j.started_at) for j in customer.journeys}
+            for day in started.values():
+                counts[day][0] += 1
+            for view in customer.page_views:
+                counts[started[view.journey_id]][1] += 1
+        return {day: (j, v) for day, (j, v) in counts.items()}
+    finally:
+        history.close()

@@ -7,10 +7,9 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from journeys.pipelines.runners import make_runner
-from journeys.transforms.validate_events import ValidateEvents, _ValidateBatchFn
+from journeys.transforms.validate_events import ValidateEvents
 from support.quality_events import T0, event, params
 
-from journeys import quality
 from journeys.quality import FAIL, QUARANTINE, Policy
 
 
@@ -51,16 +50,18 @@ def test_fail_policy_fails_the_pipeline():
 
 
 def test_gx_context_and_suite_are_built_once_per_worker_not_per_batch():
-    _ValidateBatchFn.setups = 0
-    before = quality.Validator.created
     events = [event(i) for i in range(400)]
     p = TestPipeline(runner=make_runner())
     out = p | beam.Create(events) | ValidateEvents(parameters=params(), min_batch_size=10, max_batch_size=10)
     batches = out.results | beam.combiners.Count.Globally()
     assert_that(batches, equal_to([40]))
-    p.run().wait_until_finish()
-    assert 1 <= _ValidateBatchFn.setups <= 2  # the FnApiRunner may set up a second DoFn instance, never one per batch
-    assert quality.Validator.created - before == _ValidateBatchFn.setups
+    result = p.run()
+    result.wait_until_finish()
+    counters = {c.key.metric.name: c.committed
+                for c in result.metrics().query(MetricsFilter().with_namespace("journeys"))["counters"]}
+    assert counters["quality_batches"] == 40
+    # one Validator (GX context) per DoFn set up: the FnApiRunner may set up a second instance, never one per batch
+    assert 1 <= counters["validator_setups"] <= 2
 
 
 def test_an_empty_run_still_reports():

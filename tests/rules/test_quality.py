@@ -9,6 +9,7 @@ from support.quality_events import DAY, T0, event, params
 from journeys import quality
 from journeys.quality import FAIL, QUARANTINE, REPORT, Policy, QualityFailure
 from journeys.warehouses import warehouse_for
+from journeys.warehouses.quality_runs import recent_volume_counts
 
 # -- suites and policy files --------------------------------------------------------
 
@@ -238,7 +239,7 @@ def test_quality_runs_rows_land_in_the_migrated_table(tmp_path):
     cursor.execute("SELECT run_id, suite, success, evaluated, failed FROM quality_runs ORDER BY run_id, suite")
     assert cursor.fetchall() == [("run-1", "events", False, rows[0]["evaluated"], 1),
                                  ("run-1", "volume", True, 2, 0), ("run-2", "volume", True, 1, 0)]
-    assert quality.recent_volume_counts(con, window=7) == [{"web": 5, "app": 2}, {"web": 7}]
+    assert recent_volume_counts(con, window=7) == [{"web": 5, "app": 2}, {"web": 7}]
     con.close()
 
 
