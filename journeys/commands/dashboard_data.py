@@ -55,10 +55,12 @@ WITH top AS (SELECT from_page, to_page FROM path_edges_daily WHERE from_page <> 
 SELECT e.day, e.from_page, e.to_page, e.transitions
 FROM path_edges_daily e JOIN top ON top.from_page = e.from_page AND top.to_page = e.to_page
 ORDER BY e.day, e.from_page, e.to_page"""
+# A chat friction has no page ('' or NULL, by the table's version): one "(chat)" row either way.
 FRICTION = """
-WITH top AS (SELECT page FROM friction_daily GROUP BY page ORDER BY sum(occurrences) DESC, page LIMIT {top})
-SELECT f.day, f.friction_type, f.page, f.occurrences, f.journeys
-FROM friction_daily f JOIN top ON top.page = f.page ORDER BY f.day, f.friction_type, f.page"""
+WITH top AS (SELECT coalesce(page, '') AS page FROM friction_daily GROUP BY coalesce(page, '')
+             ORDER BY sum(occurrences) DESC, 1 LIMIT {top})
+SELECT f.day, f.friction_type, top.page, f.occurrences, f.journeys
+FROM friction_daily f JOIN top ON top.page = coalesce(f.page, '') ORDER BY f.day, f.friction_type, top.page"""
 # Conversion with a friction type: journeys that had it at least once, by day and channel; without = all - with.
 FRICTION_IMPACT = f"""
 SELECT {JOURNEY_DAY}, j.acquisition_channel, f.friction_type, count(*),
