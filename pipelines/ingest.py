@@ -9,6 +9,9 @@ from __future__ import annotations
 from typing import NamedTuple, Sequence
 
 import apache_beam as beam
+
+from journeys import quality
+from journeys.core.config import Config
 from journeys.pipelines.sources import FILE, KAFKA, Source
 from journeys.transforms.dead_letter_publish import PublishDeadLetters
 from journeys.transforms.dedup import DropDuplicateEvents
@@ -17,9 +20,6 @@ from journeys.transforms.journeys import SessioniseJourneys, StitchIdentities
 from journeys.transforms.kafka_read import PartitionRange, ReadKafkaMessages
 from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
 from journeys.transforms.validate_events import ValidateEvents
-
-from journeys import quality
-from journeys.core.config import Config
 
 
 class JourneyOutputs(NamedTuple):

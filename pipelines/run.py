@@ -17,21 +17,19 @@ import apache_beam as beam
 from apache_beam.io import WriteToText
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
-from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
-from journeys.pipelines.runners import make_options, make_runner
-from journeys.pipelines.sources import FILE, KAFKA, Source
-from journeys.transforms.aggregates import AggregateDaily
-from journeys.transforms.aggregates_chat_tasks import AggregateChatAndTasks
-from journeys.transforms.complete_days import CompleteDays
-from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
-from journeys.transforms.parse import NAMESPACE
 
 from journeys import quality
 from journeys.core.config import Config
 from journeys.core.summary import RunSummary
-from journeys.rules.daily import TABLES as DAILY_TABLES
-from journeys.rules.daily_chat_tasks import TABLES as CHAT_TASK_TABLES
-from journeys.rules.daily_chat_tasks import CustomerChatTasks
+from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
+from journeys.pipelines.runners import make_options, make_runner
+from journeys.pipelines.sources import FILE, KAFKA, Source
+from journeys.rules.daily import JOURNEY_DAILY
+from journeys.rules.daily_chat_tasks import CHAT_TASK_DAILY
+from journeys.transforms.aggregates import AggregateDaily
+from journeys.transforms.complete_days import CompleteDays
+from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
+from journeys.transforms.parse import NAMESPACE
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import rows as landing
 from journeys.warehouses import warehouse_for
@@ -98,11 +96,8 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id, raise_on_fail=False)
     built = build_journeys(ingested.events, config, history_url=history_url)
     whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
-    daily = whole_days | "AggregateDaily" >> AggregateDaily()
-    chat_tasks = (whole_days
-                  | "ToChatTasks" >> beam.Map(lambda c: CustomerChatTasks(
-                      c.customer_id, c.journeys, list(c.conversations), list(c.task_attempts)))
-                  | "AggregateChatAndTasks" >> AggregateChatAndTasks())
+    daily = {**(whole_days | "AggregateDaily" >> AggregateDaily(JOURNEY_DAILY))._asdict(),
+             **(whole_days | "AggregateChatAndTasks" >> AggregateDaily(CHAT_TASK_DAILY))._asdict()}
     quality_rows = {}
     if ingested.quality_runs is not None:
         quality_rows["quality_runs"] = ingested.quality_runs | "QualityRunRows" >> beam.Map(json.dumps)
@@ -122,10 +117,7 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
             lambda c: map(landing.model_row, c.task_attempts)),
         "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
         "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
-        **{table: getattr(daily, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
-           for table in DAILY_TABLES},
-        **{table: getattr(chat_tasks, table) | f"{_camel(table)}Rows" >> beam.Map(json.dumps)
-           for table in CHAT_TASK_TABLES},
+        **{table: rows | f"{_camel(table)}Rows" >> beam.Map(json.dumps) for table, rows in daily.items()},
     }
 
 

@@ -15,7 +15,7 @@ class PageView(NamedTuple):
     customer_id: str
     channel: str
     anonymous_id: str
-    page: str  # web: URL path without query string; app: screen name
+    page: str | None  # web: URL path without query string; app: screen name; None when the event has none
     viewed_at: int
     seq: int  # 1-based in the journey, across devices
     time_on_page_s: float | None  # None when unknown (the device's last view with nothing after)

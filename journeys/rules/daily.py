@@ -48,12 +48,6 @@ KEYS = {t.name: t.key for t in _TABLES}
 MEASURES = {t.name: t.measures for t in _TABLES}
 COLUMNS = {t.name: t.columns for t in _TABLES}
 
-# friction_daily.page for a friction row without a page (chat frictions). A
-# primary key cannot hold NULL (DuckDB, PostgreSQL), and '' already means "no
-# page known" for page_views.page; chat friction types never share a
-# friction_type with web or app ones, so a chat row cannot merge with a web row.
-NO_PAGE = ""
-
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DAY_MS = 86_400_000
 
@@ -168,7 +162,7 @@ def partials(customer: CustomerJourneys) -> list[tuple[str, tuple, list]]:
         day = days[f.journey_id]
         if f.page is not None:  # chat frictions have no page, so no page_stats row
             slot(PAGE_STATS, (day, f.channel, f.page))[4] += 1
-        key = (day, f.friction_type, NO_PAGE if f.page is None else f.page)
+        key = (day, f.friction_type, f.page)  # None for chat frictions, as in friction_events
         acc = slot(FRICTION, key)
         acc[0] += 1
         if (FRICTION, key, f.journey_id) not in counted:
@@ -210,6 +204,12 @@ def finish(table: str, key: tuple, acc: list) -> dict:
     return row
 
 
+def _row_order(item) -> tuple:
+    """Rows by table, then key; a None key part (no page known) sorts first."""
+    (table, key), _ = item
+    return table, tuple((part is not None, part) for part in key)
+
+
 class DailyAggregate(NamedTuple):
     """A family of daily tables computed the same way: fold each customer into partials per
     (table, key), merge partials slot by slot, finish each merged accumulator into a row.
@@ -227,7 +227,7 @@ class DailyAggregate(NamedTuple):
             for table, key, partial in self.partials(customer):
                 merge(merged.setdefault((table, key), self.empty(table)), partial)
         out: dict[str, list[dict]] = {table: [] for table in self.tables}
-        for (table, key), acc in sorted(merged.items()):
+        for (table, key), acc in sorted(merged.items(), key=_row_order):
             out[table].append(self.finish(table, key, acc))
         return out
 

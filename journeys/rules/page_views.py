@@ -89,7 +89,7 @@ def page_views(journey: Sequence[Event], journey_id: str, customer_id: str,
     for seq, view in enumerate(views, start=1):
         millis, engaged = measured[view.event_id]
         out.append(PageView(journey_id=journey_id, customer_id=customer_id, channel=view.channel,
-                            anonymous_id=view.anonymous_id, page=page_of(view) or "", viewed_at=view.event_time,
+                            anonymous_id=view.anonymous_id, page=page_of(view), viewed_at=view.event_time,
                             seq=seq, time_on_page_s=None if millis is None else millis / _MS,
                             engaged_time_s=engaged, is_entry=seq == 1, is_exit=seq == len(views),
                             event_id=view.event_id))

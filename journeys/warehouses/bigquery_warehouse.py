@@ -31,6 +31,9 @@ BIGQUERY_TYPES = {
 }
 _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)\s*\((.*)\)\s*$", re.S | re.I)
 _COLUMN = re.compile(r'^"?(\w+)"?\s+([A-Z ]+?)(\s+NOT NULL)?(\s+PRIMARY KEY)?$', re.I)
+_RENAME = re.compile(r"ALTER TABLE (\w+) RENAME TO (\w+)\s*$", re.I)
+_DROP_NOT_NULL = re.compile(r"ALTER TABLE (\w+) ALTER COLUMN (\w+) DROP NOT NULL\s*$", re.I)
+_DROP = re.compile(r"DROP TABLE (?:IF EXISTS )?(\w+)\s*$", re.I)
 
 
 def parse_target(url: str) -> tuple[str, str]:
@@ -58,6 +61,8 @@ def table_schemas() -> dict[str, dict]:
     schemas: dict[str, dict] = {}
     for _, _, sql in migrations():
         for statement in split_statements(sql):
+            if _follow_alter(schemas, statement):
+                continue
             match = _CREATE.match(statement)
             if not match:
                 continue
@@ -71,6 +76,22 @@ def table_schemas() -> dict[str, dict]:
                                "mode": "REQUIRED" if (not_null or primary) else "NULLABLE"})
             schemas[match.group(1)] = {"fields": fields}
     return schemas
+
+
+def _follow_alter(schemas: dict[str, dict], statement: str) -> bool:
+    """Applies a migration's DROP TABLE, RENAME TO or DROP NOT NULL to the schemas; False for other statements."""
+    statement = " ".join(statement.split())
+    if match := _DROP.match(statement):
+        schemas.pop(match.group(1), None)
+    elif match := _RENAME.match(statement):
+        schemas[match.group(2)] = schemas.pop(match.group(1))
+    elif match := _DROP_NOT_NULL.match(statement):
+        for field in schemas[match.group(1)]["fields"]:
+            if field["name"] == match.group(2):
+                field["mode"] = "NULLABLE"
+    else:
+        return False
+    return True
 
 
 def bigquery_row(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from journeys.pipelines.runners import make_runner
 from journeys.rules import daily
 from journeys.rules.journey_builder import build_customer_journeys
 from journeys.transforms.aggregates import AggregateDaily
+from journeys.warehouses.base import migrations, split_statements
 
 CONFIG = Config()
 
@@ -111,10 +112,10 @@ HAND = {
         _page(D5, "app", "home", 1, 1, 20.0, 20.0, 20.0, 0, 0, 0),
         _page(D5, "app", "cart", 1, 1, 40.0, 40.0, 40.0, 1, 0, 0),
     ],
-    daily.FRICTION: [  # chat frictions have no page: ''
+    daily.FRICTION: [  # chat frictions have no page: NULL, as in friction_events
         dict(day=D4, friction_type="error", page="/offers", occurrences=1, journeys=1),
-        dict(day=D5, friction_type="bot_escalation", page="", occurrences=1, journeys=1),
-        dict(day=D5, friction_type="long_wait", page="", occurrences=1, journeys=1),  # 120 s from handoff to agent
+        dict(day=D5, friction_type="bot_escalation", page=None, occurrences=1, journeys=1),
+        dict(day=D5, friction_type="long_wait", page=None, occurrences=1, journeys=1),  # 120 s from handoff to agent
     ],
     daily.JOURNEY_STATS: [
         # a1..a5: 23:59:00 -> 00:01:35 = 155 s, one error (weight 2), effort 1 + floor(2 / 3) = 1
@@ -157,7 +158,7 @@ def test_synthetic_day_equals_sql_over_the_row_level_tables(synthetic_customers)
     expected = sql_tables(customers)
     # the data must exercise what is being compared
     assert len({r["day"] for r in expected[daily.JOURNEY_STATS]}) == 2
-    assert any(r["page"] == "" for r in expected[daily.FRICTION])
+    assert any(r["page"] is None for r in expected[daily.FRICTION])
     assert any(r["from_page"] == r["to_page"] for r in expected[daily.PATH_EDGES])
     assert any(r["views"] >= 5 and r["median_time_on_page_s"] is not None for r in expected[daily.PAGE_STATS])
     assert any(r["journeys"] < r["views"] for r in expected[daily.PAGE_STATS])  # distinct, not views
@@ -177,9 +178,11 @@ def test_the_only_shuffles_are_the_four_combines():
 
 
 def test_rows_fit_the_daily_ddl(synthetic_customers):
-    """Every row lands in schemas/migrations/0002_daily_aggregates.sql's tables, keys unique (INSERT, not upsert)."""
+    """Every row lands in the migrated daily tables (schemas/migrations), keys unique (INSERT, not upsert)."""
     con = duckdb.connect()
-    con.execute(resources.files("journeys.schemas").joinpath("migrations").joinpath("0002_daily_aggregates.sql").read_text())
+    for _, _, sql in migrations():
+        for statement in split_statements(sql):
+            con.execute(statement)
     for table, rows in daily.aggregate(synthetic_customers).items():
         columns = daily.COLUMNS[table]
         con.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",

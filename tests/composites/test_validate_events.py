@@ -6,11 +6,11 @@ import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from journeys.pipelines.runners import make_runner
-from journeys.transforms.validate_events import ValidateEvents
 from support.quality_events import T0, event, params
 
+from journeys.pipelines.runners import make_runner
 from journeys.quality import FAIL, QUARANTINE, Policy
+from journeys.transforms.validate_events import ValidateEvents
 
 
 def broken_batch():

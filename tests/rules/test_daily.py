@@ -119,7 +119,7 @@ def test_edges_cross_devices_and_channels_and_chat_friction_has_no_page():
               ev("c3", "handoff_requested", MINUTE + 2 * SECOND, "chat-1")]
     t = tables_of(build_customer_journeys("cust-1", events, CONFIG))
     assert {key[1:] for key in t[daily.PATH_EDGES]} == {("/", "home"), ("home", "/help")}
-    assert {key[1:] for key in t[daily.FRICTION]} == {("channel_switch", ""), ("bot_escalation", "")}
+    assert {key[1:] for key in t[daily.FRICTION]} == {("channel_switch", None), ("bot_escalation", None)}
     assert {key[1] for key in t[daily.PAGE_STATS]} == {"web", "app"}  # no chat row
     assert sum(r["friction_events"] for r in t[daily.PAGE_STATS].values()) == 0
 

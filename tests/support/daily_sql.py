@@ -23,9 +23,9 @@ SQL = {
              v.avg_time_on_page_s, v.median_time_on_page_s, v.p90_time_on_page_s,
              coalesce(v.exits, 0) AS exits, coalesce(v.bounces, 0) AS bounces,
              coalesce(f.friction_events, 0) AS friction_events
-      FROM v FULL OUTER JOIN f ON v.day = f.day AND v.channel = f.channel AND v.page = f.page""",
+      FROM v FULL OUTER JOIN f ON v.day = f.day AND v.channel = f.channel AND v.page IS NOT DISTINCT FROM f.page""",
     daily.FRICTION: """
-      SELECT CAST(timezone('UTC', j.started_at) AS DATE) AS day, fe.friction_type, coalesce(fe.page, '') AS page,
+      SELECT CAST(timezone('UTC', j.started_at) AS DATE) AS day, fe.friction_type, fe.page,
              count(*) AS occurrences, count(DISTINCT fe.journey_id) AS journeys
       FROM friction_events fe JOIN journeys j USING (journey_id) GROUP BY 1, 2, 3""",
     daily.JOURNEY_STATS: """
