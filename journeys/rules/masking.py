@@ -11,9 +11,10 @@ the Luhn check, so order ids survive) are replaced by ``[email]``,
   groups, so ``ORD-2026-000123`` or a date is not a phone. A regular
   expression for ``+CC``/``00CC`` and trunk-0 numbers stays as a second net.
 - URL-encoded text (``%40``, ``%20``, ``+``): each run of text between URL
-  delimiters that holds a ``%`` or ``+`` is also decoded (up to three times,
-  for double encoding) and matched; if that finds personal data the run is
-  replaced by its masked decoded form (re-encoded inside URLs).
+  delimiters that holds a ``%`` or ``+`` is read decoded too (up to three
+  times, for double encoding; ``+`` both as a space and as itself); if a
+  reading shows personal data, the run is replaced by its masked reading
+  (re-encoded inside URLs). Runs without personal data keep their spelling.
 - Masking is applied until nothing changes, so masking masked text is a no-op.
 - JSON text (dead-letter payloads) is masked in its strings only: numbers
   such as an epoch-millisecond ``event_time`` may pass the Luhn check, but
@@ -31,7 +32,7 @@ import os
 import re
 from pathlib import Path
 from typing import Callable
-from urllib.parse import quote_plus, unquote_plus
+from urllib.parse import quote_plus, unquote, unquote_plus
 
 from phonenumbers import Leniency, PhoneNumberMatcher
 
@@ -55,6 +56,7 @@ _MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){5}")
 # A run of text that may be URL-encoded: between whitespace and URL delimiters.
 _ENCODED_RUN = re.compile(r"[^\s?&=#;/]*[%+][^\s?&=#;/]*")
 _MAX_DECODES = 3
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _MAX_PASSES = 4
 # JSON: a string literal (an unterminated one runs to the end), or a number that is a whole value.
 _JSON_PART = re.compile(
@@ -127,20 +129,42 @@ def _mask_plain(text: str, regions: tuple[str, ...]) -> str:
     return _PHONE.sub(_mask_phone, text)
 
 
+def _decodings(run: str) -> list[tuple[str, bool]]:
+    """(text, decoded?) readings of a run: percent-decoded up to three times, then with "+" as a space.
+
+    A "+" is a space in a query string but literal in "+44 20 ..." or
+    "jo+shop@example.com", so both readings are tried; a run with no escape
+    is also read as it stands.
+    """
+    readings = [] if _PERCENT_ESCAPE.search(run) else [(run, False)]
+    for decode in (unquote, unquote_plus):
+        text = run
+        for _ in range(_MAX_DECODES):
+            deeper = decode(text)
+            if deeper == text:
+                break
+            text = deeper
+            readings.append((text, True))
+    return readings
+
+
+def _left(masked: str) -> int:
+    return sum(c.isdigit() for c in masked) + masked.count("@")
+
+
 def _mask_encoded(text: str, regions: tuple[str, ...], reencode: bool) -> str:
     def one(match: re.Match) -> str:
-        # Decode one level at a time and stop at the first that shows personal data: a deeper
-        # unquote_plus would turn the "+" of "+44" into a space. Later passes see what is left.
-        run = decoded = match.group()
-        for _ in range(_MAX_DECODES):
-            deeper = unquote_plus(decoded)
-            if deeper == decoded:
-                break
-            decoded = deeper
-            masked = _mask_plain(decoded, regions)
-            if masked != decoded:
-                return quote_plus(masked, safe="[]@:,") if reencode else masked
-        return run  # nothing personal: keep the text as it was sent
+        run = match.group()
+        best = None
+        for reading, decoded in _decodings(run):
+            masked = _mask_plain(reading, regions)
+            # The reading that leaves the least behind (digits, "@") wins; ties go to the earlier.
+            if masked != reading and (best is None or _left(masked) < _left(best[0])):
+                best = (masked, decoded)
+        if best is None:
+            return run  # nothing personal: keep the text as it was sent
+        masked, decoded = best
+        return quote_plus(masked, safe="[]@:,") if reencode and decoded else masked
     return _ENCODED_RUN.sub(one, text)
 
 
@@ -148,9 +172,9 @@ def _mask_encoded(text: str, regions: tuple[str, ...], reencode: bool) -> str:
 def _masked(text: str, regions: tuple[str, ...], url: bool) -> str:
     # Page paths, titles and screen names repeat on every event: the cache makes them cheap.
     for _ in range(_MAX_PASSES):
-        masked = _mask_plain(text, regions)
-        if "%" in masked or "+" in masked:
-            masked = _mask_encoded(masked, regions, reencode=url)
+        # Encoded runs first: in "%203000-0000-0000-0004" the plain view reads "203000..." as the digits.
+        masked = _mask_encoded(text, regions, reencode=url) if "%" in text or "+" in text else text
+        masked = _mask_plain(masked, regions)
         if masked == text:
             break
         text = masked
