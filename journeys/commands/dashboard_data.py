@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any, Iterable
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
 
 from journeys.core.config import FunnelStep
 
@@ -89,7 +91,7 @@ def time_bin_sql(column: str, edges: tuple = TIME_BINS) -> str:
 
 
 def time_bin_labels(edges: tuple = TIME_BINS) -> list[str]:
-    return [f"{a}-{b} s" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]}+ s"]
+    return [f"{a}-{b} s" for a, b in pairwise(edges)] + [f"{edges[-1]}+ s"]
 
 
 def _step_match(step: FunnelStep, mark: str) -> tuple[str, list]:
@@ -153,8 +155,7 @@ def hll_sketch(ids: Iterable[str], bits: int = HLL_BITS) -> bytearray:
         word = int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
         bucket, rest = word >> (64 - bits), word & ((1 << (64 - bits)) - 1)
         rank = (64 - bits) - rest.bit_length() + 1
-        if rank > registers[bucket]:
-            registers[bucket] = rank
+        registers[bucket] = max(registers[bucket], rank)
     return registers
 
 

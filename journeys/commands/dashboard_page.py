@@ -35,12 +35,12 @@ CHAT_TILES = (("conversations", "Conversations"), ("containment", "Bot containme
 SECTIONS = (
     ("Over time", "journey_stats_daily, by acquisition channel",
      ("trend-journeys", "trend-conversion", "trend-bounce", "trend-escalation")),
-    ("Paths", "path_edges_daily (top transitions; dates only) with entry and exit pages; channel paths from "
-     "journeys.channels", ("paths", "cross")),
+    ("Paths", ("path_edges_daily (top transitions; dates only) with entry and exit pages; channel paths from "
+               "journeys.channels"), ("paths", "cross")),
     ("Funnel", "configured in [dashboard] funnel_steps; by acquisition channel", ("funnel", "funnel-channels")),
     ("Friction", "hotspots from friction_daily (dates only, top pages); impact from journeys", ("friction", "impact")),
-    ("Time on page and tasks", "time on page of the top pages from page_views; tasks from task_effort_daily "
-     "(dates only)", ("time-on-page", "tasks")),
+    ("Time on page and tasks", ("time on page of the top pages from page_views; tasks from task_effort_daily "
+                                "(dates only)"), ("time-on-page", "tasks")),
 )
 WIDE = frozenset({"paths", "cross", "friction", "impact"})
 
