@@ -46,6 +46,18 @@ class KafkaConfig:
     poll_timeout_ms: int = 1_000
     max_poll_records: int = 5_000
     request_timeout_ms: int = 30_000
+    # Security (README, Kafka security); journeys/core/kafka_settings.py makes every client's kwargs.
+    # The password itself is never a setting: it is read, when a client is made, from the
+    # environment variable ``sasl_password_env`` if set, else from the first line of ``sasl_password_file``.
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT, SSL or SASL_SSL
+    sasl_mechanism: str = "SCRAM-SHA-512"  # or SCRAM-SHA-256; used with SASL_SSL only
+    sasl_username: str | None = None
+    sasl_password_env: str = "JOURNEYS_KAFKA_PASSWORD"
+    sasl_password_file: str | None = None
+    ssl_cafile: str | None = None  # PEM CA bundle that signed the brokers' certificates (default: the system's)
+    ssl_certfile: str | None = None  # PEM client certificate, for brokers that require TLS client auth
+    ssl_keyfile: str | None = None  # its PEM private key (unencrypted)
+    ssl_check_hostname: bool = True
 
 
 @dataclass(frozen=True)
