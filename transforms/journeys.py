@@ -18,6 +18,7 @@ from apache_beam.metrics import Metrics
 
 from journeys.core.config import Config
 from journeys.core.events import Event
+from journeys.rules import masking
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
 from journeys.transforms.history_reads import ReadsHistory
@@ -75,6 +76,10 @@ class _BuildFn(ReadsHistory):
         self._journeys = Metrics.counter(NAMESPACE, "journeys")
         self._views = Metrics.counter(NAMESPACE, "page_views")
         self._friction = Metrics.counter(NAMESPACE, "friction_points")
+
+    def setup(self):
+        # A worker process starts with the default masking settings: friction details and pages are masked here.
+        masking.configure(self._config.masking)
 
     def process(self, keyed):
         customer_id, items = keyed

@@ -13,7 +13,7 @@ from journeys.core.config import ValidationConfig
 from journeys.core.events import parse_event_time
 from journeys.quality.gx_validation import Validator, validate_frame
 from journeys.quality.policy import EVENTS_SUITE, QUARANTINE, Policy, QualityResult
-from journeys.rules.masking import mask_text
+from journeys.rules.masking import mask_json_text, mask_text
 from journeys.warehouses.rows import stored_event
 from journeys.wire.decode import DeadLetter
 
@@ -75,7 +75,8 @@ def quarantined_dead_letter(event, keys: Sequence[str]) -> DeadLetter:
     ``received_at`` is the event's own time (an Event does not carry the Kafka
     timestamp), so a re-run writes the same row.
     """
-    payload = mask_text(json.dumps(stored_event(event), sort_keys=True))
+    # The stored event is masked already; mask_json_text masks strings only, never its epoch-ms times.
+    payload = mask_json_text(json.dumps(stored_event(event), sort_keys=True))
     detail = "; ".join(f"{k} ({_value_of(event, k)})" for k in keys)
     return DeadLetter(source=event.source, partition=event.partition, offset=event.offset,
                       received_at=datetime.fromtimestamp(event.event_time / 1000, timezone.utc).isoformat(),
