@@ -10,6 +10,7 @@ from typing import Callable
 from rich.console import Console
 from rich.table import Table
 
+from journeys.core.text import terminal_text
 from journeys.warehouses import warehouse_for
 
 TOP_N = 8
@@ -35,6 +36,7 @@ FROM page_views WHERE time_on_page_s IS NOT NULL
 GROUP BY channel, page HAVING count(*) >= {min_views}
 ORDER BY 4 DESC, channel, page LIMIT {top}"""
 DEAD_LETTERS = "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY count(*) DESC, reason"
+REPORT_TABLES = ("journeys", "friction_events", "page_views", "dead_letters")
 
 
 def _pct(part: int, whole: int) -> str:
@@ -46,13 +48,14 @@ def _table(title: str, columns: list[str], rows: list[tuple], formats: list[Call
     for n, column in enumerate(columns):
         table.add_column(column, justify="left" if n == 0 or column == "page" else "right")
     for row in rows:
-        table.add_row(*(fmt(value) for fmt, value in zip(formats, row)))
+        # Values come from the warehouse, so from events: never markup, never terminal controls.
+        table.add_row(*(terminal_text(fmt(value)) for fmt, value in zip(formats, row)))
     return table
 
 
 def render(url: str, console: Console, top: int = TOP_N) -> None:
     warehouse = warehouse_for(url)
-    con = warehouse.connect()
+    con = warehouse.reading_connection(REPORT_TABLES)  # read-only: a missing warehouse is NothingStoredYet
     try:
         cursor = con.cursor()
         fetch = lambda sql: cursor.execute(sql).fetchall()  # noqa: E731

@@ -33,3 +33,27 @@ def storable(text: str) -> str:
     escape shows what was there and is plain ASCII.
     """
     return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+# What must not reach a terminal as is: C0 controls (ESC starts CSI and OSC 8 hyperlink sequences; CR, BS
+# overwrite), DEL, C1 controls (U+009B is a one-character CSI), bidi embeddings, overrides and isolates
+# (Trojan Source), the line and paragraph separators, and lone surrogates (which no terminal encoding holds).
+_TERMINAL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                              "\ud800-\udfff]")
+
+
+def visible_escapes(text: str) -> str:
+    """Text with every terminal control and bidi control written as a visible ``\\xNN`` / ``\\uXXXX`` escape.
+
+    For what a person reads in a terminal (``journeys report``, ``journeys quality``): a stored string is
+    shown, never executed. Rich markup is a separate concern: pass the result as ``rich.text.Text``.
+    """
+    return _TERMINAL_UNSAFE.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def terminal_text(value: object):
+    """A stored value as a ``rich.text.Text``: markup shown literally, controls as visible escapes."""
+    from rich.text import Text
+
+    return Text(visible_escapes(str(value)))
