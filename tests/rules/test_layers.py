@@ -65,11 +65,12 @@ def layer_of(module: str) -> str | None:
     return parts[1] if len(parts) > 1 and parts[1] in SOURCES else None
 
 
-GRAPH = {name: imported(name, path, set(modules())) for name, path in modules().items()}
+MODULES = modules()  # one snapshot of the tree, for every test below
+GRAPH = {name: imported(name, path, set(MODULES)) for name, path in MODULES.items()}
 
 
 def test_every_module_is_in_a_layer():
-    assert set(modules()) == {m for m in GRAPH if layer_of(m)}
+    assert set(MODULES) == {m for m in GRAPH if layer_of(m)}
     top = sorted(p.name for p in (ROOT / "journeys").glob("*.py"))
     assert top == ["__init__.py"], f"modules outside any layer: {top}"
 
@@ -104,5 +105,5 @@ def test_no_import_cycle():
 
 @pytest.mark.parametrize("module", sorted(GRAPH))
 def test_modules_stay_small(module):
-    lines = len(modules()[module].read_text().splitlines())
+    lines = len(MODULES[module].read_text().splitlines())
     assert lines <= MAX_LINES, f"{module} has {lines} lines"
