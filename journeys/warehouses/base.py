@@ -93,6 +93,14 @@ def split_statements(sql: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+class NothingStoredYet(LookupError):
+    """A warehouse with nothing to read yet: a DuckDB file that does not exist (or is empty), or no tables.
+
+    Raised by the read-only paths, which never create or migrate anything; the
+    message is one line that says what is missing and what creates it.
+    """
+
+
 class Warehouse(ABC):
     """A warehouse URL's tables: ``migrate()`` at start, ``land(run_dir)`` per run."""
 
@@ -114,6 +122,26 @@ class Warehouse(ABC):
 
     # -- shared ----------------------------------------------------------------
     placeholder = "?"  # the driver's parameter marker
+
+    def reading_connection(self, tables: Iterable[str]):
+        """``read_only_connection()`` to a warehouse that holds ``tables``, else NothingStoredYet.
+
+        Creates, migrates and locks nothing: for commands that only read (report, quality).
+        """
+        con = self.read_only_connection()
+        try:
+            cursor = con.cursor()
+            cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+            present = {row[0] for row in cursor.fetchall()}
+        except BaseException:
+            con.close()
+            raise
+        missing = [table for table in tables if table not in present]
+        if missing:
+            con.close()
+            raise NothingStoredYet(f"nothing stored in {self.url} yet: it has no {missing[0]} table "
+                                   f"(`journeys run --warehouse {self.url}` creates the tables)")
+        return con
 
     def columns(self, con, table: str) -> list[str]:
         cursor = con.cursor()

@@ -6,7 +6,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from journeys.warehouses.base import Warehouse
+from journeys.warehouses.base import NothingStoredYet, Warehouse
 
 PREFIX = "duckdb:"
 
@@ -23,6 +23,11 @@ class DuckDBWarehouse(Warehouse):
         return _Connection(con)
 
     def read_only_connection(self):
+        """Never creates the file: one that does not exist, or is empty, is NothingStoredYet."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            state = "is empty" if self.path.is_file() else "does not exist"
+            raise NothingStoredYet(f"nothing stored in {self.url} yet: {self.path} {state} "
+                                   f"(`journeys run --warehouse {self.url}` creates it)")
         return duckdb.connect(str(self.path), read_only=True)
 
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
