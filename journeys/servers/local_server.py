@@ -27,6 +27,20 @@ def port_open(port: int, timeout_s: float) -> bool:
         return False
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports free on HOST right now (all held open until every one is chosen)."""
+    held = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            held.append(s)
+            s.bind((HOST, 0))
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
+
+
 def die_with_parent(parent_pid: int, sig: signal.Signals):
     """A ``preexec_fn`` that sends ``sig`` to the child when the starting thread exits.
 
