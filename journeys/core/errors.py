@@ -14,3 +14,27 @@ class WireError(BadInput):
 
 class InvalidEvent(BadInput):
     """A decoded record that breaks the contract (section 4)."""
+
+
+class ConfigError(ValueError):
+    """A configuration file or flag that is not allowed: names the key, the value and what is allowed.
+
+    ``key`` is dotted (``journey.inactivity_gap_s``); ``allowed`` reads after
+    "expected" ("an integer >= 1"). ``message`` replaces the standard text
+    (a file that cannot be read or parsed, unknown keys).
+    """
+
+    def __init__(self, key: str, value: object = None, allowed: str = "", message: str = ""):
+        self.key, self.value, self.allowed = key, value, allowed
+        super().__init__(message or f"{key} = {show_value(value)}: expected {allowed}")
+
+
+def show_value(value: object, limit: int = 80) -> str:
+    """A value as a config file spells it (JSON), ASCII only (a control character cannot reach a terminal)."""
+    import json
+
+    try:
+        text = json.dumps(value, default=repr)
+    except ValueError:  # NaN and infinities with allow_nan, or a cycle
+        text = repr(value).encode("ascii", "backslashreplace").decode()
+    return text if len(text) <= limit else text[:limit - 3] + "..."
