@@ -189,6 +189,17 @@ class MaskingConfig:
 
 
 @dataclass(frozen=True)
+class StreamingConfig:
+    """``journeys run --streaming`` (README, Streaming): micro-batches landed with the warehouse as the state."""
+    micro_batch_s: int = 5  # a pane of raw messages fires (and lands) this often, in processing time (whole s)
+    poll_batch_s: float = 1.0  # one read call polls this long, then checkpoints itself (defer_remainder)
+    resume_delay_s: float = 0.2  # when caught up: how soon the runner calls the reader again
+    out_of_orderness_s: float = 60.0  # the watermark trails the newest event time by this much
+    idle_partition_s: float = 30.0  # a partition quiet this long moves its watermark to now - out_of_orderness
+    end_offsets_poll_s: float = 1.0  # the driver samples the topics' end offsets this often (--idle-timeout)
+
+
+@dataclass(frozen=True)
 class Config:
     topics: TopicConfig = field(default_factory=TopicConfig)
     validation: ValidationConfig = field(default_factory=ValidationConfig)
@@ -201,6 +212,7 @@ class Config:
     quality: QualityConfig = field(default_factory=QualityConfig)
     masking: MaskingConfig = field(default_factory=MaskingConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    streaming: StreamingConfig = field(default_factory=StreamingConfig)
 
     @classmethod
     def load(cls, path: str | Path | None = None, **overrides: Any) -> "Config":
