@@ -15,7 +15,7 @@ from journeys.core.config import Config
 from journeys.pipelines.sources import FILE, KAFKA, Source
 from journeys.transforms.dead_letter_publish import PublishDeadLetters
 from journeys.transforms.dedup import DropDuplicateEvents
-from journeys.transforms.file_read import ReadEventFiles
+from journeys.transforms.file_read import InputFile, ReadEventFiles
 from journeys.transforms.journeys import SessioniseJourneys, StitchIdentities
 from journeys.transforms.kafka_read import PartitionRange, ReadKafkaMessages
 from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
@@ -38,12 +38,13 @@ class Ingested(NamedTuple):
 
 
 def read_raw(p: beam.Pipeline, source: Source, config: Config,
-             ranges: Sequence[PartitionRange] = ()) -> beam.PCollection:
+             ranges: Sequence[PartitionRange] = (), files: Sequence[InputFile] = ()) -> beam.PCollection:
+    """``files``: a file source's files as the driver expanded them (default: expand its glob here)."""
     if source.kind == KAFKA:
         return p | "ReadKafka" >> ReadKafkaMessages(source.location, ranges, config.kafka,
                                                     config.topics.by_channel_topic())
     if source.kind == FILE:
-        return p | "ReadFiles" >> ReadEventFiles(source.location)
+        return p | "ReadFiles" >> ReadEventFiles(files or source.location)
     raise ValueError(f"unknown source kind {source.kind!r}")
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import apache_beam as beam
 from apache_beam.io import WriteToText
-from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
 from journeys import quality
@@ -28,6 +27,7 @@ from journeys.rules.daily import JOURNEY_DAILY
 from journeys.rules.daily_chat_tasks import CHAT_TASK_DAILY
 from journeys.transforms.aggregates import AggregateDaily
 from journeys.transforms.complete_days import CompleteDays
+from journeys.transforms.file_read import InputFile, expand_files
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
 from journeys.warehouses import bigquery_warehouse as bigquery
@@ -52,9 +52,9 @@ def run_ingest(request: RunRequest) -> RunSummary:
     config = request.config
     run_started_ms = int(time.time() * 1000)
     run_dir = request.output_dir / f"run-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    ranges = []
+    ranges, files = [], ()
     if request.source.kind == FILE:
-        require_files(request.source.location)
+        files = require_files(request.source.location)  # expanded once, here: keys are canonical paths
     if request.source.kind == KAFKA:
         ranges = plan_bounded_read(request.source.location, config.topics.by_channel().values(), config.kafka)
     dead_letter_bootstrap = request.source.location if request.source.kind == KAFKA else None
@@ -65,7 +65,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
 
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
                              options=make_options(request.runner, list(request.beam_args)))
-    raw = read_raw(pipeline, request.source, config, ranges)
+    raw = read_raw(pipeline, request.source, config, ranges, files)
     rows = table_rows(raw, config, run_started_ms, dead_letter_bootstrap,
                       history_url=request.warehouse if warehouse else None, run_id=run_dir.name)
     for name, lines in rows.items():
@@ -188,9 +188,12 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def require_files(pattern: str) -> None:
-    if not FileSystems.match([pattern])[0].metadata_list:
+def require_files(pattern: str) -> tuple[InputFile, ...]:
+    """The files of ``--source file:PATTERN``, each once under its canonical key (file_read.expand_files)."""
+    files = expand_files(pattern)
+    if not files:
         raise FileNotFoundError(f"--source file:{pattern}: no file matches")
+    return files
 
 
 def counters(result) -> dict[str, int]:

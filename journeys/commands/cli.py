@@ -13,6 +13,7 @@ DEFAULT_WORKDIR = Path(".journeys")
 DEFAULT_DEMO_EVENTS = 20_000
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
+EXIT_NOTHING_YET = 3  # report or quality on a warehouse with nothing stored yet (as `kafka status`: not there)
 EXIT_QUALITY = 4
 
 
@@ -185,8 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         # Beam's optional-dependency notice is noise for a CLI user.
         logging.getLogger().addFilter(lambda record: "apitools" not in record.getMessage())
+    from journeys.warehouses.base import NothingStoredYet
+
     try:
         return args.func(args)
+    except NothingStoredYet as nothing:
+        print(f"journeys {args.command}: {nothing}", file=sys.stderr)
+        return EXIT_NOTHING_YET
     except (ValueError, FileNotFoundError, RuntimeError, TimeoutError) as error:
         print(f"journeys {args.command}: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,6 +10,7 @@ from rich.table import Table
 from journeys.quality import QualityResult, build_data_docs, data_docs
 from journeys.quality.gx_data_docs import MAX_EVENTS
 from journeys.warehouses import warehouse_for
+from journeys.warehouses.base import NothingStoredYet
 from journeys.warehouses.history import newest_stored_events
 
 LATEST_RUN = """
@@ -19,7 +20,7 @@ ORDER BY suite"""
 
 
 def latest_results(url: str) -> tuple[str | None, list[QualityResult]]:
-    con = warehouse_for(url).read_only_connection()
+    con = warehouse_for(url).reading_connection(["quality_runs"])  # read-only; else NothingStoredYet
     try:
         cursor = con.cursor()
         cursor.execute(LATEST_RUN)
@@ -37,8 +38,7 @@ def quality_report(url: str, html_dir: str | None = None, console: Console | Non
     console = console or Console()
     run_id, results = latest_results(url)
     if not run_id:
-        console.print("no quality results yet: run `journeys run` with a warehouse first")
-        return True
+        raise NothingStoredYet(f"no quality results in {url} yet (`journeys run --warehouse {url}` stores them)")
     table = Table(title=f"Data quality, run {run_id}", title_justify="left")
     for column in ("suite", "result", "passed", "failed expectations"):
         table.add_column(column)
