@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import apache_beam as beam
-from kafka import KafkaProducer
 
+from journeys.core.config import KafkaConfig
+from journeys.transforms.kafka_clients import new_producer
 from journeys.wire.decode import DeadLetter
 
 
@@ -14,12 +15,13 @@ def dead_letter_headers(dead: DeadLetter) -> list[tuple[str, bytes]]:
 
 
 class _PublishFn(beam.DoFn):
-    def __init__(self, bootstrap: str, topic: str):
+    def __init__(self, bootstrap: str, topic: str, kafka: KafkaConfig):
         self._bootstrap = bootstrap
         self._topic = topic
+        self._kafka = kafka  # settings only: the password is read in setup, on the worker
 
     def setup(self):
-        self._producer = KafkaProducer(bootstrap_servers=self._bootstrap, acks="all")
+        self._producer = new_producer(self._bootstrap, self._kafka, acks="all")
 
     def process(self, dead: DeadLetter):
         key = f"{dead.source}:{dead.partition}:{dead.offset}".encode()
@@ -39,12 +41,14 @@ class PublishDeadLetters(beam.PTransform):
 
     Raw bytes as value, key ``source:partition:offset``, reason and origin as
     headers. At-least-once: a retried bundle may publish a dead letter twice.
+    ``kafka``: the security settings (default PLAINTEXT).
     """
 
-    def __init__(self, bootstrap: str, topic: str):
+    def __init__(self, bootstrap: str, topic: str, kafka: KafkaConfig | None = None):
         super().__init__()
         self._bootstrap = bootstrap
         self._topic = topic
+        self._kafka = kafka or KafkaConfig()
 
     def expand(self, dead_letters):
-        return dead_letters | "PublishToKafka" >> beam.ParDo(_PublishFn(self._bootstrap, self._topic))
+        return dead_letters | "PublishToKafka" >> beam.ParDo(_PublishFn(self._bootstrap, self._topic, self._kafka))

@@ -4,7 +4,9 @@ The plan (which offsets to read) is fixed before the pipeline starts: from the
 consumer group's committed offset (else the earliest) up to the end offset
 seen at start. Each partition range is one element, so a runner spreads the
 partitions over its workers. Offsets are committed by ``commit_offsets`` only
-after the run's output is written (contract section 6).
+after the run's output is written (contract section 6). Every consumer here
+(planning, reading, committing) has the ``[kafka]`` security settings
+(transforms/kafka_clients.py); the reading DoFn reads the password in ``setup``.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from journeys.core.config import KafkaConfig
+from journeys.transforms.kafka_clients import explained_kafka_errors, new_consumer
 from journeys.wire.decode import AVRO, RawMessage
 
 _NO_LEADER_EPOCH = -1
@@ -33,30 +36,29 @@ class PartitionRange(NamedTuple):
 
 
 def _consumer(bootstrap: str, kafka: KafkaConfig, group: str | None) -> KafkaConsumer:
-    return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                         request_timeout_ms=kafka.request_timeout_ms,
-                         max_poll_records=kafka.max_poll_records)
+    return new_consumer(bootstrap, kafka, group, max_poll_records=kafka.max_poll_records)
 
 
 def plan_bounded_read(bootstrap: str, topics: Iterable[str], kafka: KafkaConfig) -> list[PartitionRange]:
     """Every partition of ``topics`` from the group's committed offset to the end offset now."""
     consumer = _consumer(bootstrap, kafka, kafka.consumer_group)
     try:
-        partitions = []
-        for topic in topics:
-            ids = consumer.partitions_for_topic(topic)
-            if not ids:
-                raise ValueError(f"topic {topic!r} does not exist on {bootstrap}; create it or fix the topic names")
-            partitions += [TopicPartition(topic, p) for p in sorted(ids)]
-        begin = consumer.beginning_offsets(partitions)
-        end = consumer.end_offsets(partitions)
-        ranges = []
-        for tp in partitions:
-            committed = consumer.committed(tp)
-            # Retention may have deleted what the group last read: start at the earliest kept.
-            start = max(committed if committed is not None else 0, begin[tp])
-            ranges.append(PartitionRange(tp.topic, tp.partition, start, end[tp]))
-        return ranges
+        with explained_kafka_errors(bootstrap, kafka):
+            partitions = []
+            for topic in topics:
+                ids = consumer.partitions_for_topic(topic)
+                if not ids:
+                    raise ValueError(f"topic {topic!r} does not exist on {bootstrap}; create it or fix the topic names")
+                partitions += [TopicPartition(topic, p) for p in sorted(ids)]
+            begin = consumer.beginning_offsets(partitions)
+            end = consumer.end_offsets(partitions)
+            ranges = []
+            for tp in partitions:
+                committed = consumer.committed(tp)
+                # Retention may have deleted what the group last read: start at the earliest kept.
+                start = max(committed if committed is not None else 0, begin[tp])
+                ranges.append(PartitionRange(tp.topic, tp.partition, start, end[tp]))
+            return ranges
     finally:
         consumer.close()
 
@@ -64,8 +66,9 @@ def plan_bounded_read(bootstrap: str, topics: Iterable[str], kafka: KafkaConfig)
 def commit_offsets(bootstrap: str, kafka: KafkaConfig, ranges: Iterable[PartitionRange]) -> None:
     consumer = _consumer(bootstrap, kafka, kafka.consumer_group)
     try:
-        consumer.commit({TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.stop, "", _NO_LEADER_EPOCH)
-                         for r in ranges})
+        with explained_kafka_errors(bootstrap, kafka):
+            consumer.commit({TopicPartition(r.topic, r.partition): OffsetAndMetadata(r.stop, "", _NO_LEADER_EPOCH)
+                             for r in ranges})
     finally:
         consumer.close()
 
@@ -80,6 +83,7 @@ class _ReadPartitionRangeFn(beam.DoFn):
         self._read = beam.metrics.Metrics.counter("journeys", "kafka_messages_read")
 
     def setup(self):
+        # Here, on the worker: the password is read now and lives only in the consumer.
         self._consumer = _consumer(self._bootstrap, self._kafka, None)
 
     def process(self, part: PartitionRange):

@@ -6,7 +6,7 @@ pipeline into a DuckDB file and prints the run summary and the report.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -41,7 +41,10 @@ def run_demo(request: DemoRequest, say: Callable[[str], None] = print, console=N
     from journeys.pipelines.run import RunRequest, run_ingest
     from journeys.pipelines.sources import KAFKA, Source
 
-    config = request.config
+    # The demo's own broker listens PLAINTEXT on 127.0.0.1: a config's [kafka] security is not for it.
+    config = replace(request.config, kafka=replace(request.config.kafka, security_protocol="PLAINTEXT",
+                                                   sasl_username=None, sasl_password_file=None, ssl_cafile=None,
+                                                   ssl_certfile=None, ssl_keyfile=None))
     request.workdir.mkdir(parents=True, exist_ok=True)
     say("checking the Kafka broker jars (fetched from Maven Central on first use) ...")
     ensure_kafka_jars()

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from kafka import KafkaProducer
-
-from journeys.core.config import TopicConfig
+from journeys.core.config import KafkaConfig, TopicConfig
 from journeys.core.errors import BadInput
 from journeys.core.events import CHANNELS, parse_event_time
+from journeys.transforms.kafka_clients import explained_kafka_errors, new_producer
 from journeys.wire import framing as wire
 from journeys.wire.schema_catalog import SchemaCatalog
 
@@ -76,28 +75,32 @@ def read_jsonl(path: str | Path) -> Iterator[dict[str, Any] | BadInput]:
 
 
 def publish(bootstrap: str, records: Iterable[Mapping[str, Any] | BadInput], topics: TopicConfig,
-            framing: str = MIXED, catalog: SchemaCatalog | None = None) -> ProduceReport:
+            framing: str = MIXED, catalog: SchemaCatalog | None = None,
+            kafka: KafkaConfig | None = None) -> ProduceReport:
+    """``kafka``: the security settings (README, Kafka security); default PLAINTEXT."""
     if framing not in FRAMINGS:
         raise ValueError(f"--framing {framing!r}: expected one of {FRAMINGS}")
     catalog = catalog or SchemaCatalog()
+    kafka = kafka or KafkaConfig()
     report = ProduceReport()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=_LINGER_MS)
+    producer = new_producer(bootstrap, kafka, acks="all", linger_ms=_LINGER_MS)
     topic_of = topics.by_channel()
     try:
-        for number, record in enumerate(records, start=1):
-            try:
-                if isinstance(record, BadInput):
-                    raise record
-                value = encode(record, framing, catalog)
-            except BadInput as error:
-                report.rejected.append((number, str(error)))
-                continue
-            topic = topic_of[record["channel"]]
-            key = str(record.get("anonymous_id") or "").encode("utf-8")
-            producer.send(topic, key=key, value=value)
-            report.sent += 1
-            report.by_topic[topic] = report.by_topic.get(topic, 0) + 1
-        producer.flush()
+        with explained_kafka_errors(bootstrap, kafka):
+            for number, record in enumerate(records, start=1):
+                try:
+                    if isinstance(record, BadInput):
+                        raise record
+                    value = encode(record, framing, catalog)
+                except BadInput as error:
+                    report.rejected.append((number, str(error)))
+                    continue
+                topic = topic_of[record["channel"]]
+                key = str(record.get("anonymous_id") or "").encode("utf-8")
+                producer.send(topic, key=key, value=value)
+                report.sent += 1
+                report.by_topic[topic] = report.by_topic.get(topic, 0) + 1
+            producer.flush()
     finally:
         producer.close()
     return report
