@@ -68,7 +68,7 @@ def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
         dead_letters = (dead_letters, validated.dead_letters) | "AllDeadLetters" >> beam.Flatten()
     if dead_letter_bootstrap:
         dead_letters = dead_letters | "PublishDeadLetters" >> PublishDeadLetters(
-            dead_letter_bootstrap, config.topics.dead_letters)
+            dead_letter_bootstrap, config.topics.dead_letters, config.kafka)
     return Ingested(events, dead_letters, quality_runs, quality_failures)
 
 
