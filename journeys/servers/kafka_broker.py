@@ -17,12 +17,14 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from kafka import KafkaAdminClient
 
 from journeys.servers import local_server
-from journeys.servers.local_server import HOST, LocalServer, port_open
+from journeys.servers.kafka_tls import LISTENER as SASL_SSL
+from journeys.servers.kafka_tls import SaslSslListener
+from journeys.servers.local_server import HOST, LocalServer, free_ports, port_open
 
 KAFKA_JAR_GLOB = "kafka_2.13-*.jar"
 MVN_ARGS = ("-q", "-B", "-f", "deploy/kafka/pom.xml", "dependency:copy-dependencies",
@@ -108,6 +110,11 @@ class LocalKafka(LocalServer):
     stop_signals = (signal.SIGTERM, signal.SIGKILL)
     poll_interval_s = POLL_INTERVAL_S
 
+    def __init__(self, data_dir: Path, sasl_ssl: SaslSslListener | None = None):
+        """``sasl_ssl``: also listen for SASL_SSL clients (kafka_tls.make_broker_keystore) on another port."""
+        super().__init__(data_dir)
+        self.sasl_ssl = sasl_ssl
+
     def _owns(self, pid: int) -> bool:
         # Only a JVM running kafka.Kafka counts.
         cmdline = Path(f"/proc/{pid}/cmdline")
@@ -117,6 +124,12 @@ class LocalKafka(LocalServer):
     def bootstrap(self) -> str | None:
         state = self._state()
         return state.get("bootstrap") if self._alive(state.get("pid")) else None
+
+    @property
+    def sasl_ssl_bootstrap(self) -> str | None:
+        """HOST:PORT of the SASL_SSL listener, when it has one and runs."""
+        state = self._state()
+        return state.get("sasl_ssl_bootstrap") if self._alive(state.get("pid")) else None
 
     def status(self) -> dict:
         state = self._state()
@@ -139,7 +152,8 @@ class LocalKafka(LocalServer):
         port, cport = port or held[-1].getsockname()[1], held[0].getsockname()[1]
         for s in held:
             s.close()
-        props = self._write_config(port, cport)
+        sport = _another_port({port, cport}) if self.sasl_ssl else None
+        props = self._write_config(port, cport, sport)
         log4j = self.data_dir / "log4j.properties"
         log4j.write_text(LOG4J)
         jvm = [java, f"-Dlog4j.configuration={log4j.as_uri()}", "-Djava.awt.headless=true",
@@ -153,15 +167,18 @@ class LocalKafka(LocalServer):
                 preexec_fn=local_server.die_with_parent(os.getpid(), signal.SIGTERM) if die_with_parent else None)
         bootstrap = f"{HOST}:{port}"
         self.state_file.write_text(json.dumps(
-            {"pid": self._proc.pid, "bootstrap": bootstrap, "controller_port": cport}))
+            {"pid": self._proc.pid, "bootstrap": bootstrap, "controller_port": cport,
+             **({"sasl_ssl_bootstrap": f"{HOST}:{sport}"} if sport else {})}))
         try:
             self._wait_ready(bootstrap, port, timeout_s)
+            if sport:
+                self._wait_port(sport, timeout_s)
         except BaseException:
             self.stop()
             raise
         return bootstrap
 
-    def _write_config(self, port: int, cport: int) -> Path:
+    def _write_config(self, port: int, cport: int, sport: int | None = None) -> Path:
         settings = {
             "process.roles": "broker,controller",
             "node.id": NODE_ID,
@@ -187,6 +204,12 @@ class LocalKafka(LocalServer):
             "log.retention.bytes": RETENTION_BYTES_PER_PARTITION,
             "log.cleaner.dedupe.buffer.size": CLEANER_BUFFER_BYTES,
         }
+        if sport:
+            # Clients authenticate on SASL_SSL; the broker and its controller still talk PLAINTEXT on HOST.
+            settings["listeners"] += f",{SASL_SSL}://{HOST}:{sport}"
+            settings["advertised.listeners"] += f",{SASL_SSL}://{HOST}:{sport}"
+            settings["listener.security.protocol.map"] += f",{SASL_SSL}:{SASL_SSL}"
+            settings.update(self.sasl_ssl.broker_settings(sport))
         path = self.data_dir / "server.properties"
         path.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
         return path
@@ -195,7 +218,8 @@ class LocalKafka(LocalServer):
         # Formatting twice would fail (or, forced, wipe data); meta.properties marks done.
         if (self.data_dir / "kraft-logs" / "meta.properties").exists():
             return
-        cmd = [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props)]
+        cmd = [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(), "-c", str(props),
+               *(self.sasl_ssl.format_args() if self.sasl_ssl else ())]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S)
         if proc.returncode != 0:
             tail = _tail((proc.stdout + proc.stderr).splitlines())
@@ -217,6 +241,13 @@ class LocalKafka(LocalServer):
             time.sleep(POLL_INTERVAL_S)
         raise TimeoutError(f"Kafka not ready on {bootstrap} after {timeout_s}s:\n{self._log_tail()}")
 
+    def _wait_port(self, port: int, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while not port_open(port, CONNECT_TIMEOUT_S):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Kafka's {SASL_SSL} listener on {HOST}:{port} did not open:\n{self._log_tail()}")
+            time.sleep(POLL_INTERVAL_S)
+
     def _log_tail(self) -> str:
         try:
             lines = self.log_file.read_text(errors="replace").splitlines()
@@ -228,11 +259,20 @@ class LocalKafka(LocalServer):
 
 
 
-def create_topics(bootstrap: str, names: Iterable[str], partitions: int = DEFAULT_PARTITIONS) -> None:
+def _another_port(taken: set[int]) -> int:
+    while True:
+        (port,) = free_ports(1)
+        if port not in taken:
+            return port
+
+
+def create_topics(bootstrap: str, names: Iterable[str], partitions: int = DEFAULT_PARTITIONS,
+                  **client_kwargs: Any) -> None:
+    """``client_kwargs``: the admin client's security (journeys.core.kafka_settings.kafka_client_kwargs)."""
     names = list(names)
     if not names:
         return
-    with KafkaAdminClient(bootstrap_servers=bootstrap, client_id="journeys-topics") as admin:
+    with KafkaAdminClient(bootstrap_servers=bootstrap, client_id="journeys-topics", **client_kwargs) as admin:
         spec = {"num_partitions": partitions, "replication_factor": REPLICATION_FACTOR}
         result = admin.create_topics({n: spec for n in names}, raise_errors=False)
         failed = {t["name"]: t.get("error_message") or t["error_code"] for t in result["topics"]
