@@ -4,17 +4,25 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import tempfile
+import traceback
+from typing import Callable
 from datetime import datetime
 from pathlib import Path
 
 from journeys.core.config import Config
+from journeys.core.errors import NotWritable
 
 DEFAULT_WORKDIR = Path(".journeys")
 DEFAULT_DEMO_EVENTS = 20_000
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
-EXIT_NOTHING_YET = 3  # report or quality on a warehouse with nothing stored yet (as `kafka status`: not there)
+EXIT_NOTHING_YET = 3  # report or quality on a warehouse with nothing stored yet (`kafka status`: not running)
 EXIT_QUALITY = 4
+EXIT_UNREACHABLE = 5  # a server cannot be reached or refused us: Kafka, PostgreSQL
+EXIT_NOT_WRITABLE = 6  # an output cannot be written: a DuckDB file locked by another process, --output-dir
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_INTERNAL = 70  # anything else: a bug (EX_SOFTWARE); --debug shows the traceback
 
 
 def _config(args) -> Config:
@@ -61,8 +69,7 @@ def cmd_produce(args) -> int:
         records = generate_events(args.synthetic, seed=args.seed, start=start)
     else:
         records = read_jsonl(args.from_file)
-    config = _config(args)
-    report = publish(args.bootstrap, records, config.topics, framing=args.framing, kafka=config.kafka)
+    report = publish(args.bootstrap, records, _config(args).topics, framing=args.framing)
     print("\n".join(report_lines(report)))
     return EXIT_BAD_INPUT if report.rejected else 0
 
@@ -120,6 +127,7 @@ def cmd_import(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="journeys", description="Cross-channel customer-journey analytics.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO (Beam included)")
+    parser.add_argument("--debug", action="store_true", help="on failure, also print the traceback")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="local Kafka + synthetic day + pipeline into DuckDB")
@@ -187,16 +195,91 @@ def main(argv: list[str] | None = None) -> int:
     if not args.verbose:
         # Beam's optional-dependency notice is noise for a CLI user.
         logging.getLogger().addFilter(lambda record: "apitools" not in record.getMessage())
-    from journeys.warehouses.base import NothingStoredYet
-
     try:
+        if getattr(args, "output_dir", None) is not None:
+            _require_writable(args.output_dir)
         return args.func(args)
-    except NothingStoredYet as nothing:
-        print(f"journeys {args.command}: {nothing}", file=sys.stderr)
-        return EXIT_NOTHING_YET
-    except (ValueError, FileNotFoundError, RuntimeError, TimeoutError) as error:
-        print(f"journeys {args.command}: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except BaseException as error:  # noqa: BLE001 - every failure ends as one line and an exit code
+        if isinstance(error, SystemExit):
+            raise
+        code, message = failure(error)
+        if args.debug:
+            traceback.print_exception(error, file=sys.stderr)
+        print(f"journeys {args.command}: {message}", file=sys.stderr)
+        return code
+
+
+def _require_writable(folder: Path) -> None:
+    """Fail before any work when ``--output-dir`` cannot be created or written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise NotWritable(error.errno, f"--output-dir {folder}: cannot write there "
+                                       f"({error.strerror or type(error).__name__})") from error
+
+
+def _failure_types() -> list[tuple[tuple[type, ...], int, Callable[[BaseException], str]]]:
+    """Exception type -> (exit code, message), most specific first; README "Exit codes" lists the codes."""
+    import duckdb
+
+    from journeys.core.errors import ConfigError, NotWritable, Unreachable
+
+    table: list[tuple[tuple[type, ...], int, Callable[[BaseException], str]]] = [
+        ((KeyboardInterrupt,), EXIT_INTERRUPTED, lambda e: "interrupted"),
+        ((ConfigError,), EXIT_USAGE, lambda e: f"bad configuration: {e}"),
+        ((Unreachable,), EXIT_UNREACHABLE, str),
+        ((NotWritable,), EXIT_NOT_WRITABLE, lambda e: e.strerror or str(e)),
+        # DuckDB holds one writer per file: "Could not set lock on file ...: Conflicting lock is held in ...".
+        ((duckdb.IOException,), EXIT_NOT_WRITABLE, lambda e: f"the DuckDB warehouse cannot be opened: {_first_line(e)}"),
+    ]
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        table.append(((psycopg.OperationalError,), EXIT_UNREACHABLE,
+                      lambda e: f"PostgreSQL cannot be reached: {_first_line(e)}"))
+    try:
+        from journeys.warehouses.base import NothingStoredYet
+    except ImportError:
+        pass
+    else:
+        table.append(((NothingStoredYet,), EXIT_NOTHING_YET, str))
+    table += [
+        ((FileNotFoundError,), EXIT_USAGE, lambda e: f"{e.filename}: no such file" if e.filename else str(e)),
+        ((PermissionError,), EXIT_NOT_WRITABLE, lambda e: f"{e.filename}: permission denied" if e.filename else str(e)),
+        ((ValueError, RuntimeError, TimeoutError), EXIT_USAGE, str),
+    ]
+    return table
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def failure(error: BaseException) -> tuple[int, str]:
+    """(exit code, one line) for ``error``, or for the first error in its cause chain with a known type."""
+    table = _failure_types()
+    chain, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    for candidate in chain:
+        for types, code, say in table[:-1]:  # the generic last row only for the outermost error
+            if isinstance(candidate, types):
+                return code, _first_line_of(say(candidate))
+    types, code, say = table[-1]
+    if isinstance(chain[0], types):
+        return code, _first_line_of(say(chain[0]))
+    return EXIT_INTERNAL, (f"internal error: {type(chain[0]).__name__}: {_first_line(chain[0])} "
+                           "(rerun with --debug for the traceback)")
+
+
+def _first_line_of(message: str) -> str:
+    return (message.strip().splitlines() or [""])[0]
 
 
 if __name__ == "__main__":

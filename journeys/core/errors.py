@@ -38,3 +38,12 @@ def show_value(value: object, limit: int = 80) -> str:
     except ValueError:  # NaN and infinities with allow_nan, or a cycle
         text = repr(value).encode("ascii", "backslashreplace").decode()
     return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+class Unreachable(RuntimeError):
+    """A server the command needs cannot be reached or refused it (Kafka broker, PostgreSQL): exit 5."""
+
+
+class NotWritable(OSError):
+    """Where the command must write is not writable or is held by another process (a locked DuckDB file,
+    an unwritable ``--output-dir``): exit 6."""
