@@ -10,6 +10,7 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,10 +64,27 @@ def run_ingest(request: RunRequest) -> RunSummary:
     if warehouse:
         warehouse.migrate()  # fail fast, before reading anything, on a warehouse we cannot write
 
+    summary = land_raw(request, lambda pipeline: read_raw(pipeline, request.source, config, ranges, files),
+                       run_dir, run_started_ms, dead_letter_bootstrap)
+    if ranges:
+        commit_offsets(request.source.location, config.kafka, ranges)
+    return summary
+
+
+def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PCollection], run_dir: Path,
+             run_started_ms: int, dead_letter_bootstrap: str | None) -> RunSummary:
+    """One bounded pipeline over ``make_raw(pipeline)``: run files, quality checks, then the landing.
+
+    The bounded run (``run_ingest``) reads its planned Kafka ranges or files; a
+    streaming micro-batch (pipelines/micro_batches.py) hands over a pane of raw
+    messages already read. Commits nothing: the caller commits what was landed.
+    """
+    config = request.config
+    to_bigquery = bool(request.warehouse and request.warehouse.startswith(bigquery.PREFIX))
+    warehouse = warehouse_for(request.warehouse) if request.warehouse and not to_bigquery else None
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
                              options=make_options(request.runner, list(request.beam_args)))
-    raw = read_raw(pipeline, request.source, config, ranges, files)
-    rows = table_rows(raw, config, run_started_ms, dead_letter_bootstrap,
+    rows = table_rows(make_raw(pipeline), config, run_started_ms, dead_letter_bootstrap,
                       history_url=request.warehouse if warehouse else None, run_id=run_dir.name)
     for name, lines in rows.items():
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
@@ -85,8 +103,6 @@ def run_ingest(request: RunRequest) -> RunSummary:
     if to_bigquery:
         bigquery.apply_staging(request.warehouse)
     crash_if_asked("after_land")
-    if ranges:
-        commit_offsets(request.source.location, config.kafka, ranges)
     return RunSummary.from_counters(counters(result))
 
 

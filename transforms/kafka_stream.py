@@ -68,6 +68,19 @@ def end_offsets(bootstrap: str, kafka: KafkaConfig, partitions: Iterable[StreamP
         consumer.close()
 
 
+def end_offsets_and_lag(bootstrap: str, kafka: KafkaConfig,
+                        partitions: Iterable[StreamPartition]) -> tuple[dict[str, int], int]:
+    """``({"topic:partition": end offset}, messages not yet committed by the consumer group)`` now."""
+    consumer = _consumer(bootstrap, kafka, kafka.consumer_group)
+    try:
+        tps = [TopicPartition(p.topic, p.partition) for p in partitions]
+        ends, begins = consumer.end_offsets(tps), consumer.beginning_offsets(tps)
+        lag = sum(max(0, ends[tp] - max(consumer.committed(tp) or 0, begins[tp])) for tp in tps)
+        return {partition_key(tp.topic, tp.partition): offset for tp, offset in ends.items()}, lag
+    finally:
+        consumer.close()
+
+
 def partition_key(topic: str, partition: int) -> str:
     return f"{topic}:{partition}"
 

@@ -79,9 +79,7 @@ def cmd_run(args) -> int:
     from journeys.pipelines.sources import Source
 
     if args.streaming:
-        print("--streaming is not available yet: runs are bounded (they read up to the end offsets seen "
-              "at start)", file=sys.stderr)
-        return EXIT_USAGE
+        return _run_streaming(args)
     from journeys.pipelines.run import QualityGateFailed
     from journeys.quality import QualityFailure
 
@@ -94,6 +92,36 @@ def cmd_run(args) -> int:
         return EXIT_QUALITY
     print("\n".join(summary.lines()))
     return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def _run_streaming(args) -> int:
+    from journeys.pipelines.sources import KAFKA, Source
+    from journeys.pipelines.streaming import DEFAULT_STREAMING_RUNNER, StreamRequest, run_streaming
+
+    source = Source.parse(args.source)
+    if source.kind != KAFKA:
+        print("journeys run: --streaming reads Kafka (--source kafka:HOST:PORT)", file=sys.stderr)
+        return EXIT_USAGE
+    runner = DEFAULT_STREAMING_RUNNER if args.runner == "DirectRunner" else args.runner
+    summary = run_streaming(StreamRequest(
+        bootstrap=source.location, output_dir=args.output_dir, warehouse=args.warehouse, runner=runner,
+        config=_config(args), idle_timeout_s=args.idle_timeout,
+        beam_args=tuple(_streaming_args(runner, args.beam_args))))
+    print("\n".join(summary.lines()))
+    return 0 if summary.balanced else EXIT_BAD_INPUT
+
+
+def _streaming_args(runner: str, beam_args: list[str]) -> list[str]:
+    """FlinkRunner: the job server from deploy/flink (journeys.servers.flink), unless the options name their own."""
+    if runner != "FlinkRunner":
+        return list(beam_args)
+    from journeys.servers.flink import runner_options
+
+    given = {arg.split("=", 1)[0] for arg in beam_args}
+    master = next((arg.split("=", 1)[1] for arg in beam_args if arg.startswith("--flink_master=")), "[local]")
+    defaults = [arg for arg in runner_options(master) if arg.split("=", 1)[0] not in given
+                or arg.startswith("--job_server_jvm_property")]
+    return [arg for arg in defaults if not arg.startswith("--runner=")] + list(beam_args)
 
 
 def cmd_report(args) -> int:
@@ -177,13 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the Snowplow timestamp that becomes event_time (default derived_tstamp)")
     snowplow.set_defaults(func=cmd_import)
 
-    run = sub.add_parser("run", help="run the pipeline once over a bounded input")
+    run = sub.add_parser("run", help="run the pipeline over a bounded input, or on and on with --streaming")
     run.add_argument("--source", required=True, help="kafka:HOST:PORT or file:PATH_OR_GLOB")
     run.add_argument("--warehouse", help="duckdb:PATH, postgresql://USER@HOST:PORT/DB or bigquery:PROJECT.DATASET")
     run.add_argument("--runner", default="DirectRunner", help="DirectRunner (default), FlinkRunner, ...")
     run.add_argument("--config", help="a TOML or JSON config file")
     run.add_argument("--output-dir", type=Path, default=DEFAULT_WORKDIR / "runs", help="default .journeys/runs")
-    run.add_argument("--streaming", action="store_true", help="keep reading (not yet available)")
+    run.add_argument("--streaming", action="store_true",
+                     help="keep reading Kafka and land micro-batches until SIGINT/SIGTERM or --idle-timeout "
+                          "(default runner: FlinkRunner, embedded; -- --flink_master=HOST:PORT for a cluster)")
+    run.add_argument("--idle-timeout", type=float, metavar="SECONDS",
+                     help="with --streaming: stop once no new message arrived for this long")
     run.add_argument("beam_args", nargs="*", help="after --: extra Beam pipeline options")
     run.set_defaults(func=cmd_run)
     return parser

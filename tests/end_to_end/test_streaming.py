@@ -1,0 +1,71 @@
+"""``journeys run --streaming`` on Flink gives the tables a bounded run gives over the same events.
+
+Each case runs in a private network namespace (support.netns: Beam's servers
+listen on every interface) with its own broker; the driver is a subprocess
+(``python -m journeys.commands.cli run ... --streaming --runner FlinkRunner
+--idle-timeout 10``). support.streaming_jobs produces half the synthetic
+events, waits for a landed micro-batch, then produces a login that moves an
+anonymous device to a known customer, the other half, and a page view days
+older than anything else (beyond any lateness: its customer's journeys have
+landed already). A bounded DirectRunner run over the same topics (another
+consumer group) must give the same rows in every contract table.
+
+Cases are combined to keep the runtime down: (a, c, d) embedded Flink; (b)
+the driver SIGKILLed (process group: the job server too) after its first
+landing, the second half produced while it is down, then restarted; (e) the
+standalone session cluster with parallelism 2.
+"""
+from __future__ import annotations
+
+import pytest
+from support.netns import call_in_netns, netns_unavailable
+
+from journeys.servers.flink import ensure_flink_jars
+
+pytestmark = [pytest.mark.slow, pytest.mark.flink, pytest.mark.kafka]
+
+JOB_TIMEOUT_S = 900
+
+
+@pytest.fixture(scope="module", autouse=True)
+def flink_jars():
+    reason = netns_unavailable()
+    if reason:
+        pytest.skip(reason)
+    return ensure_flink_jars()  # the namespace has no network: fetch first
+
+
+def _check(result: dict, record_property) -> None:
+    for name, seconds in result["timings"].items():
+        record_property(name, round(seconds, 1))
+    record_property("max_wait_s", result["max_wait_s"])
+    print("timings (s):", result["timings"], "micro-batches:", result["micro_batches"],
+          "max wait for a row (s):", result["max_wait_s"])
+    assert result["exit_code"] == 0, result["output_tail"]
+    assert result["differences"] == {}, result["differences"]
+    assert result["rows"]["journeys"] > 10 and result["rows"]["page_views"] > 10, result["rows"]
+    assert result["moved_device_customer"] == [result["login_user"]]
+    assert result["summary"] and "(ok)" in result["summary"][0], result["output_tail"]
+
+
+def test_streaming_on_embedded_flink_equals_a_bounded_run(record_property):
+    """(a) produced while streaming, stopped by --idle-timeout; (c) a late event; (d) a device moved by a login."""
+    result = call_in_netns("support.streaming_jobs:streaming_equals_bounded",
+                           {"n_events": 800, "produce_s": 6}, timeout_s=JOB_TIMEOUT_S)
+    _check(result, record_property)
+
+
+def test_killed_and_restarted_streaming_equals_a_bounded_run(record_property):
+    """(b) SIGKILL after a landed micro-batch, events produced while down, restart: same tables."""
+    result = call_in_netns("support.streaming_jobs:streaming_equals_bounded",
+                           {"n_events": 800, "produce_s": 6, "kill": True}, timeout_s=JOB_TIMEOUT_S)
+    assert result["kills"] == 1
+    _check(result, record_property)
+
+
+def test_streaming_on_a_standalone_cluster_with_parallelism_2(record_property):
+    """(e) F's LocalFlinkCluster, 2 slots, --parallelism=2."""
+    result = call_in_netns("support.streaming_jobs:streaming_equals_bounded",
+                           {"n_events": 800, "produce_s": 6, "cluster": True, "parallelism": 2},
+                           timeout_s=JOB_TIMEOUT_S)
+    _check(result, record_property)
