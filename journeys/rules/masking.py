@@ -51,6 +51,8 @@ _PHONE = re.compile(
     r"|(?<![\w+])\(?0\d{1,4}\)?(?:[ .\-]?\d{2,4}){2,4}(?!\w)"
 )
 _MIN_PHONE_DIGITS = 8
+# Characters that are never part of a written phone number (brackets, markup, separators of data).
+_NOT_IN_PHONES = re.compile(r"[\[\]{}<>|\\;=&!?*^~`\"'\x00-\x1f]")
 # No phone number has fewer than 6 digits: skip the (slow) matcher for such text.
 _MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){5}")
 # A run of text that may be URL-encoded: between whitespace and URL delimiters.
@@ -108,8 +110,11 @@ def _mask_phone(match: re.Match) -> str:
 def _library_phones(text: str, regions: tuple[str, ...]) -> str:
     if not _MAYBE_PHONE.search(text):
         return text
+    # The matcher reads "(212) 555-0100 [31m" as one invalid candidate; characters no phone number holds
+    # become line breaks, which end a candidate (same length, so the spans hold for ``text``).
+    probe = _NOT_IN_PHONES.sub("\n", text)
     spans = sorted({(m.start, m.end) for region in regions
-                    for m in PhoneNumberMatcher(text, region, leniency=Leniency.STRICT_GROUPING)})
+                    for m in PhoneNumberMatcher(probe, region, leniency=Leniency.STRICT_GROUPING)})
     merged: list[list[int]] = []
     for start, end in spans:
         if merged and start <= merged[-1][1]:

@@ -72,3 +72,12 @@ def test_gx_data_docs_show_hostile_values_as_text(tmp_path):
     assert live_in_folder(tmp_path / "docs") == {}
     pages = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "docs").rglob("*.html"))
     assert "xss-script" in pages  # the unexpected event types are shown, as text
+
+
+def test_a_phone_next_to_markup_or_escapes_is_masked():
+    # Found by the hostile corpus: "[31m" after a number made the phone matcher's candidate invalid.
+    from journeys.rules.masking import mask_text
+
+    for text in ["(212) 555-0100 [31mred", "(212) 555-0100 \x1b[31mred", "call 212-555-0100 x[31m",
+                 "<b>212-555-0100</b>", "{212-555-0100}|2"]:
+        assert "555" not in mask_text(text), text
