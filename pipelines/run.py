@@ -59,8 +59,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
     if request.source.kind == KAFKA:
         ranges = plan_bounded_read(request.source.location, config.topics.by_channel().values(), config.kafka)
     dead_letter_bootstrap = request.source.location if request.source.kind == KAFKA else None
-    to_bigquery = bool(request.warehouse and request.warehouse.startswith(bigquery.PREFIX))
-    warehouse = warehouse_for(request.warehouse) if request.warehouse and not to_bigquery else None
+    warehouse = warehouse_for(request.warehouse) if request.warehouse else None
     if warehouse:
         warehouse.migrate()  # fail fast, before reading anything, on a warehouse we cannot write
 
@@ -81,7 +80,7 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
     """
     config = request.config
     to_bigquery = bool(request.warehouse and request.warehouse.startswith(bigquery.PREFIX))
-    warehouse = warehouse_for(request.warehouse) if request.warehouse and not to_bigquery else None
+    warehouse = warehouse_for(request.warehouse) if request.warehouse else None
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
                              options=make_options(request.runner, list(request.beam_args)))
     rows = table_rows(make_raw(pipeline), config, run_started_ms, dead_letter_bootstrap,
@@ -90,7 +89,7 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
         lines | f"Write{_camel(name)}" >> WriteToText(str(run_dir / name), file_name_suffix=".jsonl")
     if to_bigquery:
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
-          if name not in RUN_ONLY_FILES}
+          if name != QUALITY_FAILURES}  # customers and touched_days too: the MERGE script needs them
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
     result = pipeline.run()
     result.wait_until_finish()
@@ -99,9 +98,7 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
         raise_on_event_failures(run_dir)
         check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None)
     if warehouse:
-        warehouse.land(run_dir)
-    if to_bigquery:
-        bigquery.apply_staging(request.warehouse)
+        warehouse.land(run_dir)  # BigQuery: the driver's rows, then the MERGE script
     crash_if_asked("after_land")
     return RunSummary.from_counters(counters(result))
 

@@ -1,7 +1,9 @@
 """`journeys report`: what a product analyst asks first, from any warehouse.
 
-Portable SQL (DuckDB and PostgreSQL), rendered with rich in the terminal; with
-``--html`` also an offline dashboard page (dashboard_page).
+Portable SQL (DuckDB, PostgreSQL and BigQuery: conditional counts as
+``count(CASE WHEN ... THEN 1 END)``, not ``FILTER``; BigQuery has percentiles
+only as window functions, so SLOWEST_PAGES has a BigQuery spelling), rendered
+with rich in the terminal; with ``--html`` also an offline dashboard page (dashboard_page).
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ MIN_VIEWS_FOR_SLOWEST = 5
 
 HEADLINE = """
 SELECT count(*), count(DISTINCT customer_id),
-       count(*) FILTER (WHERE converted), count(*) FILTER (WHERE escalated),
-       count(*) FILTER (WHERE bounced), coalesce(avg(duration_s), 0), coalesce(avg(effort_score), 0),
+       count(CASE WHEN converted THEN 1 END), count(CASE WHEN escalated THEN 1 END),
+       count(CASE WHEN bounced THEN 1 END), coalesce(avg(duration_s), 0), coalesce(avg(effort_score), 0),
        coalesce(sum(friction_count), 0)
 FROM journeys"""
 BY_CHANNEL = """
-SELECT acquisition_channel, count(*), count(*) FILTER (WHERE converted), count(*) FILTER (WHERE bounced),
+SELECT acquisition_channel, count(*), count(CASE WHEN converted THEN 1 END), count(CASE WHEN bounced THEN 1 END),
        avg(effort_score)
 FROM journeys GROUP BY acquisition_channel ORDER BY count(*) DESC, acquisition_channel"""
 TOP_FRICTION = """
@@ -31,8 +33,16 @@ SELECT friction_type, coalesce(page, '(chat)'), count(*), count(DISTINCT journey
 FROM friction_events GROUP BY friction_type, page ORDER BY count(*) DESC, friction_type, 2 LIMIT {top}"""
 SLOWEST_PAGES = """
 SELECT channel, page, count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY time_on_page_s),
-       percentile_cont(0.9) WITHIN GROUP (ORDER BY time_on_page_s), count(*) FILTER (WHERE is_exit)
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY time_on_page_s), count(CASE WHEN is_exit THEN 1 END)
 FROM page_views WHERE time_on_page_s IS NOT NULL
+GROUP BY channel, page HAVING count(*) >= {min_views}
+ORDER BY 4 DESC, channel, page LIMIT {top}"""
+SLOWEST_PAGES_BIGQUERY = """
+SELECT channel, page, count(*), any_value(p50), any_value(p90), countif(is_exit)
+FROM (SELECT channel, page, is_exit,
+             PERCENTILE_CONT(time_on_page_s, 0.5) OVER (PARTITION BY channel, page) AS p50,
+             PERCENTILE_CONT(time_on_page_s, 0.9) OVER (PARTITION BY channel, page) AS p90
+      FROM page_views WHERE time_on_page_s IS NOT NULL)
 GROUP BY channel, page HAVING count(*) >= {min_views}
 ORDER BY 4 DESC, channel, page LIMIT {top}"""
 DEAD_LETTERS = "SELECT reason, count(*) FROM dead_letters GROUP BY reason ORDER BY count(*) DESC, reason"
@@ -58,7 +68,12 @@ def render(url: str, console: Console, top: int = TOP_N) -> None:
     con = warehouse.reading_connection(REPORT_TABLES)  # read-only: a missing warehouse is NothingStoredYet
     try:
         cursor = con.cursor()
-        fetch = lambda sql: cursor.execute(sql).fetchall()  # noqa: E731
+
+        def fetch(sql: str) -> list[tuple]:
+            cursor.execute(sql)  # BigQuery's DB-API cursor.execute returns None: fetch separately
+            return cursor.fetchall()
+
+        slowest = SLOWEST_PAGES_BIGQUERY if warehouse.dialect == "bigquery" else SLOWEST_PAGES
         journeys, customers, converted, escalated, bounced, avg_s, effort, friction = fetch(HEADLINE)[0]
         console.print(f"[bold]{journeys}[/] journeys of [bold]{customers}[/] customers: "
                       f"{_pct(converted, journeys)} converted, {_pct(escalated, journeys)} escalated to an "
@@ -73,7 +88,7 @@ def render(url: str, console: Console, top: int = TOP_N) -> None:
         seconds = lambda v: "-" if v is None else f"{float(v):.1f}"  # noqa: E731
         console.print(_table(f"Slowest pages (median time on page, {MIN_VIEWS_FOR_SLOWEST}+ timed views)",
                              ["channel", "page", "views", "median s", "p90 s", "exits"],
-                             fetch(SLOWEST_PAGES.format(min_views=MIN_VIEWS_FOR_SLOWEST, top=top)),
+                             fetch(slowest.format(min_views=MIN_VIEWS_FOR_SLOWEST, top=top)),
                              [text, text, whole, seconds, seconds, whole]))
         dead = fetch(DEAD_LETTERS)
         if dead:

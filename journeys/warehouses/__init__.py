@@ -13,4 +13,8 @@ def warehouse_for(url: str) -> Warehouse:
         from journeys.warehouses.postgres_warehouse import PostgresWarehouse
 
         return PostgresWarehouse(url)
+    if url.startswith("bigquery:"):
+        from journeys.warehouses.bigquery_warehouse import BigQueryWarehouse
+
+        return BigQueryWarehouse(url)
     raise ValueError(f"--warehouse {url!r}: expected duckdb:PATH, postgresql://... or bigquery:PROJECT.DATASET")

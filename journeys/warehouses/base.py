@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from journeys.core import tables
+from journeys.warehouses import landing_sql
 
 MIGRATIONS_TABLE = tables.SCHEMA_MIGRATIONS.name
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -122,6 +123,13 @@ class Warehouse(ABC):
 
     # -- shared ----------------------------------------------------------------
     placeholder = "?"  # the driver's parameter marker
+    dialect = "portable"  # SQL that DuckDB and PostgreSQL both run; "bigquery" where a query must differ
+    # The landing's table names (landing_sql): stored tables by name, a run's rows in temp tables staged_<name>.
+    names = landing_sql.Names(table=str, staged=lambda name: f"staged_{name}", quote=lambda column: f'"{column}"')
+
+    def present_tables_query(self) -> str:
+        """The names of the tables the connection's schema holds."""
+        return "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
 
     def reading_connection(self, tables: Iterable[str]):
         """``read_only_connection()`` to a warehouse that holds ``tables``, else NothingStoredYet.
@@ -131,7 +139,7 @@ class Warehouse(ABC):
         con = self.read_only_connection()
         try:
             cursor = con.cursor()
-            cursor.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+            cursor.execute(self.present_tables_query())
             present = {row[0] for row in cursor.fetchall()}
         except BaseException:
             con.close()
@@ -207,47 +215,32 @@ class Warehouse(ABC):
         return staged
 
     def _upsert(self, cursor, table: str) -> None:
-        match = " AND ".join(f's."{k}" IS NOT DISTINCT FROM t."{k}"' for k in TABLE_KEYS[table])
-        if table in FIRST_WINS:
-            cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table} s "
-                           f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")
-            return
-        cursor.execute(f"DELETE FROM {table} t WHERE EXISTS (SELECT 1 FROM staged_{table} s WHERE {match})")
-        cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
+        for statement in landing_sql.upsert(self.names, table):
+            cursor.execute(statement)
 
     def _clear_days(self, con, days: list[str]) -> None:
         """The run recomputed these days whole: their old daily rows go."""
         cursor = con.cursor()
-        cursor.execute("CREATE TEMP TABLE touched_days (day DATE PRIMARY KEY)")
-        cursor.executemany(f"INSERT INTO touched_days VALUES ({self.placeholder})",
+        cursor.execute("CREATE TEMP TABLE staged_touched_days (day DATE PRIMARY KEY)")
+        cursor.executemany(f"INSERT INTO staged_touched_days VALUES ({self.placeholder})",
                            [[date.fromisoformat(d)] for d in sorted(set(days))])
-        for table in DAILY_TABLES:
-            cursor.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM touched_days)")
-        cursor.execute("DROP TABLE touched_days")
+        for statement in landing_sql.clear_days(self.names):
+            cursor.execute(statement)
+        cursor.execute("DROP TABLE staged_touched_days")
 
     def _replace_customers(self, con, rebuilt: list[dict]) -> None:
         """Customers rebuilt from their whole history lose every stored row first."""
         cursor = con.cursor()
-        cursor.execute("CREATE TEMP TABLE rebuilt_customers (customer_id VARCHAR PRIMARY KEY)")
-        cursor.executemany(f"INSERT INTO rebuilt_customers VALUES ({self.placeholder})",
+        cursor.execute("CREATE TEMP TABLE staged_customers (customer_id VARCHAR PRIMARY KEY)")
+        cursor.executemany(f"INSERT INTO staged_customers VALUES ({self.placeholder})",
                            [[c["customer_id"]] for c in rebuilt])
-        for table in (*JOURNEY_TABLES, "customer_devices"):
-            cursor.execute(f"DELETE FROM {table} WHERE customer_id IN (SELECT customer_id FROM rebuilt_customers)")
         devices = [(device, c["customer_id"]) for c in rebuilt for device in c["devices"]]
         self.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
-        cursor.execute("DELETE FROM customer_devices WHERE anonymous_id IN "
-                       "(SELECT anonymous_id FROM staged_customer_devices)")
-        cursor.execute("INSERT INTO customer_devices SELECT * FROM staged_customer_devices")
-        cursor.execute("DROP TABLE rebuilt_customers")
+        for statement in landing_sql.replace_customers(self.names):
+            cursor.execute(statement)
+        cursor.execute("DROP TABLE staged_customers")
 
     def _replace_journeys(self, cursor) -> None:
-        cursor.execute("""
-          CREATE TEMP TABLE replaced_journeys AS
-          SELECT DISTINCT old.journey_id FROM journeys old JOIN staged_journeys new
-            ON old.customer_id = new.customer_id
-           AND (old.journey_id = new.journey_id
-                OR (old.started_at <= new.ended_at AND old.ended_at >= new.started_at))""")
-        for table in JOURNEY_TABLES:
-            cursor.execute(f"DELETE FROM {table} WHERE journey_id IN (SELECT journey_id FROM replaced_journeys)")
-            cursor.execute(f"INSERT INTO {table} SELECT * FROM staged_{table}")
-        cursor.execute("DROP TABLE replaced_journeys")
+        for statement in landing_sql.replace_journeys(self.names):
+            cursor.execute(statement)
+        cursor.execute(f"DROP TABLE {landing_sql.REPLACED_JOURNEYS}")

@@ -1,24 +1,35 @@
 """BigQuery warehouse (``bigquery:PROJECT.DATASET``) through Beam's WriteToBigQuery.
 
 Table schemas are derived from the same migrations DDL as DuckDB and
-PostgreSQL. A run writes each table's rows to ``<table>__staging`` with
-WRITE_TRUNCATE (file loads: no streaming-insert duplicates), then the MERGE
-statements below apply them with the same semantics as the other warehouses:
-upserts on keys, and journeys replacing the customer's overlapping journeys.
+PostgreSQL. A run writes each table's rows, and the run-only files
+``customers`` (customer_id, devices ARRAY<STRING>) and ``touched_days``, to
+``<table>__staging`` with WRITE_TRUNCATE (file loads: no streaming-insert
+duplicates); ``BigQueryWarehouse.land`` appends the rows the driver wrote
+after the pipeline (the run-level quality checks), then runs the MERGE script
+in one transaction. The script's steps are ``landing_sql``'s, the same the
+DuckDB and PostgreSQL landing runs, and it empties the staging tables at the
+end (a table the next run writes no rows to keeps nothing stale).
+
+As a history source, ``BigQueryWarehouse.read_only_connection`` is the
+google-cloud-bigquery DB-API (``%s`` parameters) with the dataset as the
+default dataset, so History's, the report's and quality's SQL name bare tables.
 """
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, Mapping
 
 import apache_beam as beam
 from apache_beam.io.gcp.bigquery import BigQueryDisposition, WriteToBigQuery
 
+from journeys.warehouses import landing_sql
 from journeys.warehouses.base import (
-    JOURNEY_TABLES,
-    TABLE_KEYS,
     TIME_COLUMNS,
+    Warehouse,
     migrations,
+    read_rows,
+    run_files,
     split_statements,
     to_time,
 )
@@ -94,6 +105,36 @@ def _follow_alter(schemas: dict[str, dict], statement: str) -> bool:
     return True
 
 
+# The run-only files the landing needs, staged like tables.
+RUN_FILE_SCHEMAS: dict[str, dict] = {
+    "customers": {"fields": [{"name": "customer_id", "type": "STRING", "mode": "REQUIRED"},
+                             {"name": "devices", "type": "STRING", "mode": "REPEATED"}]},
+    "touched_days": {"fields": [{"name": "day", "type": "DATE", "mode": "REQUIRED"}]},
+}
+STAGED_DEVICES = "staged_customer_devices"  # a temp table of the script: the rebuilt customers' devices
+
+
+def staging_schemas() -> dict[str, dict]:
+    """Schema of each ``<name>__staging`` table: every warehouse table, and the run-only files."""
+    return {**table_schemas(), **RUN_FILE_SCHEMAS}
+
+
+def column_ddl(field: dict) -> str:
+    if field["mode"] == "REPEATED":
+        return f"`{field['name']}` ARRAY<{field['type']}>"
+    return f"`{field['name']}` {field['type']}{' NOT NULL' if field['mode'] == 'REQUIRED' else ''}"
+
+
+def create_statements(url: str) -> list[str]:
+    """DDL for the stored tables and their staging tables (the dataset itself must exist)."""
+    name = _namer(url)
+    out = [f"CREATE TABLE IF NOT EXISTS {name(table)} ({', '.join(map(column_ddl, schema['fields']))})"
+           for table, schema in table_schemas().items()]
+    out += [f"CREATE TABLE IF NOT EXISTS {name(table + STAGING_SUFFIX)} "
+            f"({', '.join(map(column_ddl, schema['fields']))})" for table, schema in staging_schemas().items()]
+    return out
+
+
 def bigquery_row(row: Mapping[str, Any]) -> dict[str, Any]:
     """A JSON-lines row in BigQuery's JSON load format (times as ISO-8601 UTC)."""
     out = {}
@@ -112,29 +153,35 @@ def staging_writes(url: str) -> dict[str, WriteToBigQuery]:
                 create_disposition=BigQueryDisposition.CREATE_IF_NEEDED,
                 write_disposition=BigQueryDisposition.WRITE_TRUNCATE,
                 method=WriteToBigQuery.Method.FILE_LOADS)
-            for table, schema in table_schemas().items()}
+            for table, schema in staging_schemas().items()}
+
+
+def _namer(url: str):
+    project, dataset = parse_target(url)
+    return lambda table: f"`{project}.{dataset}.{table}`"
+
+
+def landing_names(url: str) -> landing_sql.Names:
+    """landing_sql's names in BigQuery: dataset-qualified tables, ``<table>__staging``, backquoted columns."""
+    name = _namer(url)
+    return landing_sql.Names(
+        table=name, quote=lambda column: f"`{column}`",
+        staged=lambda table: STAGED_DEVICES if table == "customer_devices" else name(table + STAGING_SUFFIX))
 
 
 def merge_statements(url: str) -> list[str]:
-    """BigQuery SQL that applies the staging tables, to run as one multi-statement transaction."""
-    project, dataset = parse_target(url)
-    name = lambda table: f"`{project}.{dataset}.{table}`"  # noqa: E731
-    statements = ["BEGIN TRANSACTION"]
-    for table, keys in TABLE_KEYS.items():
-        on = " AND ".join(f"t.{k} IS NOT DISTINCT FROM s.{k}" for k in keys)
-        statements.append(f"DELETE FROM {name(table)} t WHERE EXISTS "
-                          f"(SELECT 1 FROM {name(table + STAGING_SUFFIX)} s WHERE {on})")
-        statements.append(f"INSERT INTO {name(table)} SELECT * FROM {name(table + STAGING_SUFFIX)}")
-    replaced = (f"SELECT DISTINCT old.journey_id FROM {name('journeys')} old "
-                f"JOIN {name('journeys' + STAGING_SUFFIX)} new ON old.customer_id = new.customer_id "
-                "AND (old.journey_id = new.journey_id "
-                "OR (old.started_at <= new.ended_at AND old.ended_at >= new.started_at))")
-    statements.append(f"CREATE TEMP TABLE replaced_journeys AS {replaced}")
-    for table in JOURNEY_TABLES:
-        statements.append(f"DELETE FROM {name(table)} WHERE journey_id IN (SELECT journey_id FROM replaced_journeys)")
-        statements.append(f"INSERT INTO {name(table)} SELECT * FROM {name(table + STAGING_SUFFIX)}")
-    statements.append("COMMIT TRANSACTION")
-    return statements
+    """BigQuery SQL that applies the staging tables, to run as one multi-statement transaction.
+
+    The steps are landing_sql's (as in ``Warehouse.land``); the rebuilt
+    customers' device links come from ``customers__staging.devices``.
+    """
+    name = _namer(url)
+    return ["BEGIN TRANSACTION",
+            f"CREATE TEMP TABLE {STAGED_DEVICES} AS SELECT anonymous_id, customer_id "
+            f"FROM {name('customers' + STAGING_SUFFIX)}, UNNEST(devices) AS anonymous_id",
+            *landing_sql.landing_steps(landing_names(url)),
+            *(f"DELETE FROM {name(table + STAGING_SUFFIX)} WHERE TRUE" for table in staging_schemas()),
+            "COMMIT TRANSACTION"]
 
 
 class WriteTablesToBigQuery(beam.PTransform):
@@ -156,9 +203,75 @@ class WriteTablesToBigQuery(beam.PTransform):
         return beam.pvalue.PDone(next(iter(tables.values())).pipeline)
 
 
+_BEAM_SHARD = re.compile(r"-\d{5}-of-\d{5}\.jsonl$")
+
+
+def driver_files(run_dir: Path) -> dict[str, list[Path]]:
+    """Run files the driver wrote after the pipeline (not Beam shards), per staged table: quality_runs-checks."""
+    found = {table: [p for p in run_files(run_dir, table) if not _BEAM_SHARD.search(p.name)]
+             for table in staging_schemas()}
+    return {table: paths for table, paths in found.items() if paths}
+
+
 def apply_staging(url: str) -> None:
     """Runs the MERGE script in BigQuery (needs credentials and network)."""
-    from google.cloud import bigquery
+    BigQueryWarehouse(url).apply_staging()
 
-    project, _ = parse_target(url)
-    bigquery.Client(project=project).query(";\n".join(merge_statements(url))).result()
+
+class BigQueryWarehouse(Warehouse):
+    """``bigquery:PROJECT.DATASET``: landed from staging tables by the MERGE script; read through the DB-API."""
+
+    placeholder = "%s"  # google.cloud.bigquery.dbapi: pyformat
+    dialect = "bigquery"
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.project, self.dataset = parse_target(url)
+        self.names = landing_names(url)
+
+    def client(self, credentials=None):
+        """A client whose queries name this dataset's tables bare (the default dataset)."""
+        from google.cloud import bigquery
+
+        return bigquery.Client(project=self.project, credentials=credentials,
+                               default_query_job_config=bigquery.QueryJobConfig(
+                                   default_dataset=f"{self.project}.{self.dataset}"))
+
+    def read_only_connection(self):
+        """The DB-API over ``client()``; nothing here writes (BigQuery has no read-only session to ask for)."""
+        from google.cloud.bigquery import dbapi
+
+        return dbapi.connect(self.client())
+
+    def connect(self):
+        return self.read_only_connection()
+
+    def present_tables_query(self) -> str:
+        return f"SELECT table_name FROM `{self.project}.{self.dataset}`.INFORMATION_SCHEMA.TABLES"
+
+    def stage(self, con, table, columns, rows):
+        raise NotImplementedError("BigQuery's staging tables are written by the pipeline (WriteTablesToBigQuery)")
+
+    def migrate(self) -> list[int]:
+        """Creates the tables and staging tables that do not exist yet (no versions: returns [])."""
+        self.client().query(";\n".join(create_statements(self.url))).result()
+        return []
+
+    def land(self, run_dir: Path) -> dict[str, int]:
+        """Appends the driver's rows to their staging tables, then runs the MERGE script."""
+        from google.cloud import bigquery
+
+        client, appended = self.client(), {}
+        for table, paths in driver_files(run_dir).items():
+            rows = [bigquery_row(row) for row in read_rows(paths)]
+            job = bigquery.LoadJobConfig(schema=[bigquery.SchemaField(f["name"], f["type"], mode=f["mode"])
+                                                 for f in staging_schemas()[table]["fields"]],
+                                         write_disposition=bigquery.WriteDisposition.WRITE_APPEND)
+            client.load_table_from_json(rows, f"{self.project}.{self.dataset}.{table}{STAGING_SUFFIX}",
+                                        job_config=job).result()
+            appended[table] = len(rows)
+        self.apply_staging(client)
+        return appended
+
+    def apply_staging(self, client=None) -> None:
+        (client or self.client()).query(";\n".join(merge_statements(self.url))).result()

@@ -9,6 +9,7 @@ from journeys.warehouses.bigquery_warehouse import (
     bigquery_row,
     merge_statements,
     parse_target,
+    staging_schemas,
     staging_writes,
     table_schemas,
 )
@@ -36,24 +37,32 @@ def test_schemas_follow_the_same_ddl_as_the_other_warehouses(tmp_path):
 
 def test_every_table_writes_to_its_staging_table_by_file_loads_with_truncate():
     writes = staging_writes(URL)
-    assert set(writes) == set(table_schemas())
+    assert set(writes) == set(table_schemas()) | {"customers", "touched_days"}  # the run-only files the MERGE needs
     for table, write in writes.items():
         ref = write.table_reference
         assert (ref.projectId, ref.datasetId, ref.tableId) == ("acme-analytics", "journeys", table + STAGING_SUFFIX)
         assert write.create_disposition == "CREATE_IF_NEEDED"
         assert write.write_disposition == "WRITE_TRUNCATE"  # a re-run replaces its staging, never appends
         assert write.method == "FILE_LOADS"  # load jobs: no streaming-insert duplicates
-        assert write.schema == table_schemas()[table]
+        assert write.schema == staging_schemas()[table]
 
 
 def test_merge_applies_staging_with_the_warehouse_semantics():
     statements = merge_statements(URL)
     assert statements[0] == "BEGIN TRANSACTION" and statements[-1] == "COMMIT TRANSACTION"
     text = "\n".join(statements)
-    assert ("DELETE FROM `acme-analytics.journeys.dead_letters` t WHERE EXISTS (SELECT 1 FROM "
-            "`acme-analytics.journeys.dead_letters__staging` s WHERE t.source IS NOT DISTINCT FROM s.source "
-            "AND t.partition IS NOT DISTINCT FROM s.partition AND t.offset IS NOT DISTINCT FROM s.offset)") in text
-    assert "old.started_at <= new.ended_at AND old.ended_at >= new.started_at" in text
+    assert ("DELETE FROM `acme-analytics.journeys.dead_letters` stored WHERE EXISTS (SELECT 1 FROM "
+            "`acme-analytics.journeys.dead_letters__staging` staged WHERE staged.`source` IS NOT DISTINCT FROM "
+            "stored.`source` AND staged.`partition` IS NOT DISTINCT FROM stored.`partition` "
+            "AND staged.`offset` IS NOT DISTINCT FROM stored.`offset`)") in text
+    assert "stored.started_at <= staged.ended_at AND stored.ended_at >= staged.started_at" in text
+    assert " new" not in text and "new." not in text  # NEW is reserved in BigQuery
+    # events: first landed wins, never deleted and re-inserted
+    assert "DELETE FROM `acme-analytics.journeys.events` " not in text
+    assert ("INSERT INTO `acme-analytics.journeys.events` SELECT * FROM `acme-analytics.journeys.events__staging` "
+            "staged WHERE NOT EXISTS") in text
+    assert text.index("touched_days__staging") < text.index("INSERT INTO `acme-analytics.journeys.page_stats_daily`")
+    assert "UNNEST(devices) AS anonymous_id" in text
     assert text.index("DELETE FROM `acme-analytics.journeys.friction_events`") < \
         text.index("DELETE FROM `acme-analytics.journeys.journeys` WHERE")
 
@@ -72,3 +81,19 @@ def test_the_write_expands_into_a_pipeline_graph():
     p_done = {"journeys": rows} | WriteTablesToBigQuery(URL)
     labels = [t.full_label for t in p.transforms_stack[0].parts]
     assert "WriteTablesToBigQuery" in labels and p_done is not None
+
+
+def test_bigquery_is_a_warehouse_with_a_default_dataset():
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud.bigquery import dbapi
+
+    from journeys.warehouses import warehouse_for
+    from journeys.warehouses.bigquery_warehouse import BigQueryWarehouse
+
+    warehouse = warehouse_for(URL)
+    assert isinstance(warehouse, BigQueryWarehouse) and warehouse.placeholder == "%s"
+    client = warehouse.client(credentials=AnonymousCredentials())  # no network: nothing is sent
+    assert client.project == "acme-analytics"
+    dataset = client.default_query_job_config.default_dataset
+    assert (dataset.project, dataset.dataset_id) == ("acme-analytics", "journeys")
+    dbapi.connect(client).close()

@@ -1,0 +1,86 @@
+"""The landing's SQL steps, described once for every warehouse.
+
+``Warehouse.land`` (DuckDB, PostgreSQL) and the BigQuery MERGE script
+(``bigquery_warehouse.merge_statements``) both build their statements here,
+so they share the semantics by construction; only the names differ:
+
+- ``table(name)``: a stored table (``events``, or ```project.dataset.events```);
+- ``staged(name)``: a run's rows for a table or run-only file
+  (``staged_events`` / ```project.dataset.events__staging```, and
+  ``touched_days``, ``customers``, ``customer_devices``);
+- ``quote(column)``: a column name, quoted (``partition`` and ``offset`` are
+  keywords: ``"partition"`` in DuckDB and PostgreSQL, ```partition``` in BigQuery).
+
+Aliases are ``stored`` and ``staged`` (``new`` is reserved in BigQuery). The
+steps, in landing order:
+
+1. ``clear_days``: the days the run recomputed whole lose their daily rows;
+2. ``upsert`` per keyed table: ``events`` first-landed-wins (insert the staged
+   rows whose key is not stored yet), every other keyed table replaces the
+   stored rows with the staged row of the same key;
+3. ``replace_customers``: customers rebuilt from their whole history lose
+   every stored row and device link, then their devices are linked again;
+4. ``replace_journeys``: staged journeys replace every stored journey of the
+   same customer that they overlap in time (children first), then go in.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+from journeys.core import tables
+
+TABLE_KEYS: dict[str, tuple[str, ...]] = {t.name: t.key for t in tables.KEYED_TABLES}
+JOURNEY_TABLES = tuple(t.name for t in tables.JOURNEY_TABLES)
+DAILY_TABLES = tuple(t.name for t in tables.DAILY_TABLES)
+FIRST_WINS = tables.FIRST_WINS
+REPLACED_JOURNEYS = "replaced_journeys"  # a temp table of step 4
+
+
+class Names(NamedTuple):
+    table: Callable[[str], str]
+    staged: Callable[[str], str]
+    quote: Callable[[str], str]
+
+
+def clear_days(n: Names) -> list[str]:
+    return [f"DELETE FROM {n.table(t)} WHERE day IN (SELECT day FROM {n.staged('touched_days')})"
+            for t in DAILY_TABLES]
+
+
+def upsert(n: Names, table: str) -> list[str]:
+    match = " AND ".join(f"staged.{n.quote(k)} IS NOT DISTINCT FROM stored.{n.quote(k)}" for k in TABLE_KEYS[table])
+    if table in FIRST_WINS:
+        return [f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)} staged "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {n.table(table)} stored WHERE {match})"]
+    return [f"DELETE FROM {n.table(table)} stored WHERE EXISTS (SELECT 1 FROM {n.staged(table)} staged WHERE {match})",
+            f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)}"]
+
+
+def replace_customers(n: Names) -> list[str]:
+    """Needs ``staged('customers')`` (customer_id) and ``staged('customer_devices')`` (anonymous_id, customer_id)."""
+    rebuilt = f"(SELECT customer_id FROM {n.staged('customers')})"
+    devices = n.table("customer_devices")
+    return [*(f"DELETE FROM {n.table(t)} WHERE customer_id IN {rebuilt}" for t in (*JOURNEY_TABLES, "customer_devices")),
+            f"DELETE FROM {devices} WHERE anonymous_id IN (SELECT anonymous_id FROM {n.staged('customer_devices')})",
+            f"INSERT INTO {devices} SELECT * FROM {n.staged('customer_devices')}"]
+
+
+def replace_journeys(n: Names) -> list[str]:
+    """Leaves the temp table ``replaced_journeys`` behind (the caller drops it, or the script's end does)."""
+    statements = [
+        f"CREATE TEMP TABLE {REPLACED_JOURNEYS} AS "
+        f"SELECT DISTINCT stored.journey_id FROM {n.table('journeys')} stored "
+        f"JOIN {n.staged('journeys')} staged ON stored.customer_id = staged.customer_id "
+        "AND (stored.journey_id = staged.journey_id "
+        "OR (stored.started_at <= staged.ended_at AND stored.ended_at >= staged.started_at))"]
+    for table in JOURNEY_TABLES:
+        statements.append(f"DELETE FROM {n.table(table)} WHERE journey_id IN "
+                          f"(SELECT journey_id FROM {REPLACED_JOURNEYS})")
+        statements.append(f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)}")
+    return statements
+
+
+def landing_steps(n: Names) -> list[str]:
+    """Every step, unconditionally (an empty staged table makes its step a no-op): the BigQuery script's body."""
+    return [*clear_days(n), *(s for table in TABLE_KEYS for s in upsert(n, table)),
+            *replace_customers(n), *replace_journeys(n)]
