@@ -142,8 +142,11 @@ def cmd_demo(args) -> int:
 
 def cmd_quality(args) -> int:
     from journeys.commands.quality_report import quality_report
+    from journeys.quality import Policy
 
-    return 0 if quality_report(args.warehouse, html_dir=args.html) else EXIT_QUALITY
+    # Without --config the stored policies judge (what each run applied); with it, the config's policy file.
+    policy = Policy.load(_config(args).quality.policy_path) if args.config else None
+    return 0 if quality_report(args.warehouse, html_dir=args.html, policy=policy) else EXIT_QUALITY
 
 
 def cmd_import(args) -> int:
@@ -190,9 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--config", help="a TOML or JSON config file ([dashboard] funnel_steps)")
     report.set_defaults(func=cmd_report)
 
-    checks = sub.add_parser("quality", help="the latest run's data quality results (exit 4 if any failed)")
+    checks = sub.add_parser("quality", help="the latest run's data quality results (exit 4 if a check with policy "
+                                            "fail failed; report and quarantine failures are warnings)")
     checks.add_argument("--warehouse", required=True, help="duckdb:PATH or postgresql://...")
     checks.add_argument("--html", help="also write the results as an HTML page into this folder")
+    checks.add_argument("--config", help="a TOML or JSON config file: judge the results by its [quality] "
+                                         "policy_path (default: the policies stored with the results)")
     checks.set_defaults(func=cmd_quality)
 
     importer = sub.add_parser("import", help="convert another system's export to JSONL events")

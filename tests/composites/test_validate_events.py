@@ -6,7 +6,7 @@ import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
-from support.quality_events import T0, event, params
+from support.quality_events import STRICT_POLICY, T0, event, params
 
 from journeys.pipelines.runners import make_runner
 from journeys.quality import FAIL, QUARANTINE, Policy
@@ -21,7 +21,8 @@ def broken_batch():
 def test_broken_events_are_quarantined_and_one_quality_runs_row_is_made():
     p = TestPipeline(runner=make_runner())
     out = (p | beam.Create(broken_batch())
-           | ValidateEvents(parameters=params(), run_id="run-1", checked_at_ms=T0, max_batch_size=2))
+           | ValidateEvents(policy=str(STRICT_POLICY), parameters=params(), run_id="run-1", checked_at_ms=T0,
+                            max_batch_size=2))
     # 4 has an event type outside the contract's lists: reported (policy "report"), kept
     assert_that(out.events | "Ids" >> beam.Map(lambda e: e.offset), equal_to([1, 4, 6]), label="valid")
     assert_that(out.dead_letters | "Reasons" >> beam.Map(lambda d: (d.offset, d.reason)), equal_to([

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from support.quality_events import DAY, T0, event, params
+from support.quality_events import DAY, STRICT_POLICY, T0, event, params
 
 from journeys import quality
 from journeys.quality import FAIL, QUARANTINE, REPORT, Policy, QualityFailure
@@ -42,7 +42,21 @@ def test_event_type_sets_in_the_suite_are_the_contracts():
 
 def test_policy_file_and_precedence():
     policy = Policy.load()
-    assert policy.for_key("events", "expect_column_values_to_be_between:csat_score") == QUARANTINE
+    # By default only contract section 4's bad input is quarantined; every other expectation reports.
+    for key in ("expect_column_values_to_be_between:csat_score", "expect_column_values_to_be_between:x",
+                "expect_column_values_to_be_between:y", "expect_column_values_to_be_between:revenue",
+                "expect_column_values_to_be_between:search_results", "expect_column_values_to_be_unique:event_id",
+                "expect_column_values_to_be_in_set:event_type"):
+        assert policy.for_key("events", key) == REPORT, key
+    for key in ("expect_column_values_to_not_be_null:event_id", "expect_column_values_to_not_be_null:event_type",
+                "expect_column_values_to_not_be_null:channel", "expect_column_values_to_not_be_null:event_time",
+                "expect_column_values_to_not_be_null:anonymous_id",
+                "expect_column_values_to_not_be_null:conversation_id",
+                "expect_column_values_to_be_in_set:channel", "expect_column_values_to_be_between:event_time"):
+        assert policy.for_key("events", key) == QUARANTINE, key
+    # An event's csat_score outside 1-5 is kept, so the average CSAT it makes reports too.
+    assert policy.for_key("aggregates", "expect_column_values_to_be_between:avg_csat") == REPORT
+    assert Policy.load(STRICT_POLICY).for_key("events", "expect_column_values_to_be_between:csat_score") == QUARANTINE
     assert policy.for_key("aggregates", "expect_column_values_to_be_between:duration_s") == FAIL
     assert policy.for_key("aggregates", "expect_column_values_to_be_between:engaged_minus_time_on_page_s") == REPORT
     assert policy.check("volume")["policy"] == REPORT
@@ -68,7 +82,7 @@ def test_implausible_events_are_quarantined_with_their_reasons():
              event(6, event_time=T0 + 10 * 86_400_000),  # after the max bound
              event(7, "search", search_results=-1),
              event(8, "csat", "chat", csat_score=5)]
-    kept, dead, result = quality.check_events(batch, parameters=params())
+    kept, dead, result = quality.check_events(batch, policy=Policy.load(STRICT_POLICY), parameters=params())
     assert [e.offset for e in kept] == [1, 2, 5, 8]
     assert {d.offset: d.reason for d in dead} == {
         3: "quality:expect_column_values_to_be_between:csat_score",
@@ -104,9 +118,25 @@ def test_fail_policy_raises():
 
 def test_duplicates_in_a_batch_keep_the_first_copy():
     batch = [event(9, event_id="same"), event(3, event_id="same"), event(4)]
-    kept, dead, _ = quality.check_events(batch, parameters=params())
+    kept, dead, _ = quality.check_events(batch, policy=Policy.load(STRICT_POLICY), parameters=params())
     assert [(e.event_id, e.offset) for e in kept] == [("same", 3), ("e4", 4)]
     assert [(d.offset, d.reason) for d in dead] == [(9, "quality:expect_column_values_to_be_unique:event_id")]
+
+
+def test_the_default_policy_keeps_implausible_values_and_reports_them():
+    batch = [event(1), event(2, "click", x=-1, y=7), event(3, "csat", "chat", csat_score=7),
+             event(4, "purchase", revenue=-5.0, order_id="o1"), event(5, "search", search_results=-1),
+             event(6, "tap"), event(7, event_id="e1")]
+    kept, dead, result = quality.check_events(batch, parameters=params())
+    assert [e.offset for e in kept] == [1, 2, 3, 4, 5, 6, 7] and dead == []
+    failed = {e["key"]: e["policy"] for e in result.details["expectations"] if not e["success"]}
+    assert failed == {"expect_column_values_to_be_between:x": REPORT,
+                      "expect_column_values_to_be_between:csat_score": REPORT,
+                      "expect_column_values_to_be_between:revenue": REPORT,
+                      "expect_column_values_to_be_between:search_results": REPORT,
+                      "expect_column_values_to_be_in_set:event_type": REPORT,
+                      "expect_column_values_to_be_unique:event_id": REPORT}
+    assert not result.success and result.details["quarantined"] == 0
 
 
 def test_event_time_bounds_come_from_parameters():
