@@ -69,7 +69,8 @@ def cmd_produce(args) -> int:
         records = generate_events(args.synthetic, seed=args.seed, start=start)
     else:
         records = read_jsonl(args.from_file)
-    report = publish(args.bootstrap, records, _config(args).topics, framing=args.framing)
+    config = _config(args)
+    report = publish(args.bootstrap, records, config.topics, framing=args.framing, kafka=config.kafka)
     print("\n".join(report_lines(report)))
     return EXIT_BAD_INPUT if report.rejected else 0
 
