@@ -6,9 +6,9 @@ import logging
 import sys
 import tempfile
 import traceback
-from typing import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from journeys.core.config import Config
 from journeys.core.errors import NotWritable
@@ -17,7 +17,7 @@ DEFAULT_WORKDIR = Path(".journeys")
 DEFAULT_DEMO_EVENTS = 20_000
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
-EXIT_NOTHING_YET = 3  # report or quality on a warehouse with nothing stored yet (`kafka status`: not running)
+EXIT_NOTHING_YET = 3  # report or quality on a warehouse with nothing stored yet (as `kafka status`: not there)
 EXIT_QUALITY = 4
 EXIT_UNREACHABLE = 5  # a server cannot be reached or refused us: Kafka, PostgreSQL
 EXIT_NOT_WRITABLE = 6  # an output cannot be written: a DuckDB file locked by another process, --output-dir
@@ -25,10 +25,19 @@ EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 EXIT_INTERNAL = 70  # anything else: a bug (EX_SOFTWARE); --debug shows the traceback
 
 
+def load_config(path=None) -> Config:
+    """A config file checked whole: every value's type and range (Config.load), and the quality policy file."""
+    from journeys.quality.policy import check_policy_setting
+
+    config = Config.load(path)
+    check_policy_setting(config.quality.policy_path)
+    return config
+
+
 def _config(args) -> Config:
     from journeys.rules.masking import configure
 
-    config = Config.load(getattr(args, "config", None))
+    config = load_config(getattr(args, "config", None))
     configure(config.masking)  # phone regions and pseudonyms for everything this process masks
     return config
 

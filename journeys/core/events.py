@@ -7,11 +7,11 @@ letter (contract section 4). It is pure: the clock is passed in.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, NamedTuple
 
 from journeys.core.config import ValidationConfig
 from journeys.core.errors import InvalidEvent
+from journeys.core.event_time import AVRO_LONG, parse_event_time  # noqa: F401  (part of this module's API)
 from journeys.core.text import has_lone_surrogate, storable, strip_controls
 
 CHANNELS = ("web", "app", "chat")
@@ -25,9 +25,6 @@ EVENT_TYPES = {
 }
 # The Avro types of the schemas: a JSON number outside them could not be re-encoded or stored.
 AVRO_INT = (-2**31, 2**31 - 1)
-AVRO_LONG = (-2**63, 2**63 - 1)
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MILLISECOND = timedelta(milliseconds=1)
 
 
 class Event(NamedTuple):
@@ -84,28 +81,6 @@ _FLOAT_FIELDS = frozenset({"revenue"})
 _ORIGIN_FIELDS = frozenset({"source", "partition", "offset"})
 _STRING_FIELDS = frozenset(Event._fields) - _INT_FIELDS - _FLOAT_FIELDS - _ORIGIN_FIELDS - {"event_time", "properties"}
 _OPTIONAL_FIELDS = tuple(f for f in Event._fields if f not in REQUIRED and f not in _ORIGIN_FIELDS)
-
-
-def parse_event_time(value: Any) -> int:
-    """Epoch milliseconds from epoch ms, an aware datetime or ISO-8601 with offset."""
-    if isinstance(value, bool):
-        raise InvalidEvent("invalid_event_time", f"{value!r} is not a time")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, int):
-        if not AVRO_LONG[0] <= value <= AVRO_LONG[1]:
-            raise InvalidEvent("number_out_of_range", "event_time is outside the Avro long range")
-        return value
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            raise InvalidEvent("invalid_event_time", f"{value[:64]!r} is not ISO-8601 or epoch ms") from None
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise InvalidEvent("invalid_event_time", f"{value.isoformat()} has no UTC offset")
-        return (value - _EPOCH) // _MILLISECOND
-    raise InvalidEvent("invalid_event_time", f"{value!r} is not a time")
 
 
 class EventRules:

@@ -15,17 +15,17 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from journeys.core.config import KafkaConfig
+from journeys.core.config import KafkaConfig
+from journeys.core.config_checks import (  # noqa: F401  (part of this module's API)
+    PLAINTEXT,
+    SASL_MECHANISMS,
+    SASL_SSL,
+    SECURITY_PROTOCOLS,
+    SSL,
+)
 
-PLAINTEXT = "PLAINTEXT"
-SSL = "SSL"
-SASL_SSL = "SASL_SSL"
-SECURITY_PROTOCOLS = (PLAINTEXT, SSL, SASL_SSL)
-# SCRAM only: PLAIN would send the password itself to the broker.
-SASL_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 MASK = "***"
 
 

@@ -15,7 +15,8 @@ from typing import Any, Iterable, Mapping
 
 import pandas as pd
 
-from journeys.quality.policy import EVENTS_SUITE, FAIL, Policy, QualityResult, quality_dir
+from journeys.core.schema_files import suite_path
+from journeys.quality.policy import EVENTS_SUITE, FAIL, Policy, QualityResult
 from journeys.rules.masking import mask_text
 
 SAMPLE_SIZE = 20  # unexpected values kept per expectation in details
@@ -38,14 +39,6 @@ def import_gx():
         if name.startswith("great_expectations."):
             logging.getLogger(name).setLevel(logging.ERROR)
     return gx
-
-
-def suite_path(name_or_path: str | Path) -> Path:
-    """A suite's JSON file: ``name_or_path`` itself if it is one, else ``schemas/quality/<name>.json``."""
-    path = Path(name_or_path)
-    if path.suffix == ".json" or path.exists():
-        return path
-    return quality_dir() / f"{name_or_path}.json"
 
 
 def load_suite(name_or_path: str | Path = EVENTS_SUITE):

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping, Sequence
+
+from journeys.core.errors import ConfigError
+from journeys.core.schema_files import quality_dir  # noqa: F401  (part of this module's API)
 
 QUARANTINE, FAIL, REPORT = "quarantine", "fail", "report"
 POLICIES = (QUARANTINE, FAIL, REPORT)
@@ -69,10 +71,6 @@ class QualityResult:
         return self
 
 
-def quality_dir() -> Path:
-    return Path(str(resources.files("journeys.schemas").joinpath("quality")))
-
-
 @dataclass(frozen=True)
 class Policy:
     """What a failing expectation or check does. File format (``schemas/quality/policy.json``)::
@@ -116,3 +114,14 @@ class Policy:
 
     def check(self, name: str) -> dict:
         return dict(self.checks.get(name, {}))
+
+
+def check_policy_setting(policy_path: str | None) -> None:
+    """``[quality] policy_path`` names a readable policy file whose policies are known (ConfigError if not)."""
+    if policy_path is None:
+        return
+    try:
+        Policy.load(policy_path)
+    except (OSError, ValueError):
+        raise ConfigError("quality.policy_path", policy_path,
+                          "a readable policy JSON file whose policies are quarantine, fail or report") from None

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from journeys.commands.cli import load_config
 from journeys.core.config import Config
 from journeys.core.errors import ConfigError
 
@@ -14,7 +15,7 @@ from journeys.core.errors import ConfigError
 def load(tmp_path, text, suffix=".toml"):
     path = tmp_path / f"c{suffix}"
     path.write_text(text)
-    return Config.load(path)
+    return load_config(path)  # what the CLI loads: Config.load, then the quality policy file
 
 
 @pytest.mark.parametrize("toml, key, value, allowed", [
