@@ -10,9 +10,7 @@ import base64
 import contextlib
 import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -21,15 +19,13 @@ from typing import Any, Iterable
 
 from kafka import KafkaAdminClient
 
-from journeys.servers import local_server
+from journeys.servers import local_server, maven
 from journeys.servers.kafka_tls import LISTENER as SASL_SSL
 from journeys.servers.kafka_tls import SaslSslListener
 from journeys.servers.local_server import HOST, LocalServer, free_ports, port_open
+from journeys.servers.maven import copy_dependencies, java_executable, repo_root
 
 KAFKA_JAR_GLOB = "kafka_2.13-*.jar"
-MVN_ARGS = ("-q", "-B", "-f", "deploy/kafka/pom.xml", "dependency:copy-dependencies",
-            "-DincludeScope=runtime")
-MVN_TIMEOUT_S = 1800
 FORMAT_TIMEOUT_S = 120
 LOG_TAIL_LINES = 40
 POLL_INTERVAL_S = 0.25
@@ -58,43 +54,13 @@ log4j.logger.org.apache.kafka.common.utils.AppInfoParser=WARN
 """
 
 
-def repo_root() -> Path:
-    return Path(os.environ.get("JOURNEYS_HOME") or Path(__file__).resolve().parents[2])
-
-
 def kafka_lib_dir() -> Path:
     override = os.environ.get("JOURNEYS_KAFKA_LIB")
     return Path(override) if override else repo_root() / "deploy" / "kafka" / "lib"
 
 
 def ensure_kafka_jars() -> Path:
-    lib = kafka_lib_dir()
-    if any(lib.glob(KAFKA_JAR_GLOB)):
-        return lib
-    cmd = ["mvn", *MVN_ARGS, f"-DoutputDirectory={lib.resolve()}"]
-    shown = " ".join(cmd)
-    if shutil.which("mvn") is None:
-        raise RuntimeError(f"Kafka jars missing in {lib} and Maven is not installed; run: {shown}")
-    try:
-        proc = subprocess.run(cmd, cwd=repo_root(), capture_output=True, text=True,
-                              timeout=MVN_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        raise RuntimeError(f"fetching Kafka jars timed out after {MVN_TIMEOUT_S}s: {shown}") from exc
-    if proc.returncode != 0 or not any(lib.glob(KAFKA_JAR_GLOB)):
-        tail = _tail((proc.stdout + proc.stderr).splitlines())
-        raise RuntimeError(f"fetching Kafka jars failed (exit {proc.returncode}): {shown}\n{tail}")
-    return lib
-
-
-def _tail(lines: list[str]) -> str:
-    return "\n".join(lines[-LOG_TAIL_LINES:])
-
-
-def _free_port() -> socket.socket:
-    # The caller holds the socket open until every port is chosen so two picks never collide.
-    s = socket.socket()
-    s.bind((HOST, 0))
-    return s
+    return copy_dependencies("deploy/kafka/pom.xml", kafka_lib_dir(), KAFKA_JAR_GLOB, "Kafka")
 
 
 def _cluster_id() -> str:
@@ -142,16 +108,10 @@ class LocalKafka(LocalServer):
         if self.bootstrap:
             return self.bootstrap
         lib = ensure_kafka_jars()
-        java_home = os.environ.get("JAVA_HOME")
-        java = ((java_home and shutil.which("java", path=os.path.join(java_home, "bin")))
-                or shutil.which("java"))
-        if java is None:
-            raise RuntimeError("java not found on PATH (Kafka needs Java 11+)")
+        java = java_executable()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        held = [_free_port() for _ in range(1 if port else 2)]
-        port, cport = port or held[-1].getsockname()[1], held[0].getsockname()[1]
-        for s in held:
-            s.close()
+        picked = free_ports(1 if port else 2)
+        port, cport = port or picked[-1], picked[0]
         sport = _another_port({port, cport}) if self.sasl_ssl else None
         props = self._write_config(port, cport, sport)
         log4j = self.data_dir / "log4j.properties"
@@ -222,7 +182,7 @@ class LocalKafka(LocalServer):
                *(self.sasl_ssl.format_args() if self.sasl_ssl else ())]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=FORMAT_TIMEOUT_S)
         if proc.returncode != 0:
-            tail = _tail((proc.stdout + proc.stderr).splitlines())
+            tail = maven.tail((proc.stdout + proc.stderr).splitlines())
             raise RuntimeError(f"kafka storage format failed:\n{tail}")
 
     def _wait_ready(self, bootstrap: str, port: int, timeout_s: float) -> None:
@@ -255,7 +215,7 @@ class LocalKafka(LocalServer):
             return "(no server.log)"
         # The cause (e.g. a bind failure) is logged early and buried under shutdown chatter.
         errors = [line for line in lines if " ERROR " in line or line.startswith("Caused by")]
-        return "\n".join(["errors:", *errors[-LOG_TAIL_LINES:], "tail:", _tail(lines)])
+        return "\n".join(["errors:", *errors[-LOG_TAIL_LINES:], "tail:", maven.tail(lines)])
 
 
 
