@@ -14,74 +14,19 @@ and line number name the part file they came from, so those go.
 """
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
-import psycopg
 import pytest
-from support.contract import CONTRACT_TABLES
 from support.random_events import random_events
+from support.warehouse_snapshots import differences, duckdb_snapshot, postgres_snapshot
 
 from journeys.commands.cli import main
 
 pytestmark = [pytest.mark.slow]
 
 SEEDS = (3,)
-EXTRA = {"events": "event_id event_type channel event_time anonymous_id user_id",
-         "customer_devices": "anonymous_id customer_id",
-         "conversations": "journey_id customer_id conversation_id started_at bot_messages handoff_at "
-                          "agent_joined_at first_response_s wait_s resolution csat",
-         "task_attempts": "journey_id customer_id task started_at completed duration_s had_friction effort_score"}
-COMPARED = {**{t: c for t, c in CONTRACT_TABLES.items() if t not in ("dead_letters", "quality_runs")},
-            **EXTRA, "dead_letters": "reason payload"}
-
-
-def _payload(payload: str) -> str:
-    """A quarantined event's payload names the part file and line it was read from: those keys go."""
-    try:
-        record = json.loads(payload)
-    except ValueError:
-        return payload
-    if isinstance(record, dict):
-        for key in ("source", "partition", "offset"):
-            record.pop(key, None)
-    return json.dumps(record, sort_keys=True)
-
-
-def _cell(cell):
-    if hasattr(cell, "astimezone"):
-        return round(cell.timestamp() * 1000)
-    if hasattr(cell, "isoformat"):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        return round(cell, 9)
-    return cell
-
-
-def snapshot(fetch) -> dict[str, list]:
-    out = {}
-    for table, columns in COMPARED.items():
-        names = ", ".join(f'"{c}"' for c in columns.split())
-        rows = [tuple(_cell(c) for c in row) for row in fetch(f"SELECT {names} FROM {table}")]
-        if table == "dead_letters":
-            rows = [(reason, _payload(payload)) for reason, payload in rows]
-        out[table] = sorted(rows, key=repr)
-    return out
-
-
-def duckdb_snapshot(url: str):
-    with duckdb.connect(url[len("duckdb:"):], read_only=True) as con:
-        return snapshot(lambda sql: con.execute(sql).fetchall())
-
-
-def postgres_snapshot(url: str):
-    with psycopg.connect(url) as con:
-        return snapshot(lambda sql: con.execute(sql).fetchall())
-
-
 def run(path: Path, warehouse: str, tmp_path: Path) -> None:
     assert main(["run", "--source", f"file:{path}", "--warehouse", warehouse,
                  "--output-dir", str(tmp_path / "runs")]) == 0
@@ -120,10 +65,7 @@ def whole(request, tmp_path_factory):
 
 
 def assert_same(got: dict, want: dict) -> None:
-    for table in COMPARED:
-        missing = [r for r in want[table] if r not in got[table]][:3]
-        extra = [r for r in got[table] if r not in want[table]][:3]
-        assert got[table] == want[table], f"{table}: missing {missing}, extra {extra}"
+    assert not differences(got, want)
 
 
 def test_shuffled_parts_equal_one_run_on_duckdb(whole, tmp_path):

@@ -3,13 +3,13 @@
 The columns are those contract section 3 fixes (support.contract), plus the
 stored events, devices, conversations and task attempts. Dead letters are
 compared by reason and payload (a quarantined event's payload names where it
-was read: those keys go). Same rules as tests/end_to_end/test_differential.py.
-"""
+was read: those keys go). """
 from __future__ import annotations
 
 import json
 
 import duckdb
+import psycopg
 
 from support.contract import CONTRACT_TABLES
 
@@ -33,21 +33,30 @@ def _payload(payload: str) -> str:
     return json.dumps(record, sort_keys=True)
 
 
-def _cell(cell):
-    if hasattr(cell, "astimezone"):
-        return round(cell.timestamp() * 1000)
-    if hasattr(cell, "isoformat"):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        return round(cell, 9)
-    return cell
+def cell(value):
+    """One stored value in a form both warehouses give alike: times as epoch ms, dates ISO, floats
+    rounded to 1e-9, JSON text and dicts with sorted keys."""
+    if hasattr(value, "astimezone"):
+        return round(value.timestamp() * 1000)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, str) and value.startswith("{"):
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:  # a dead letter's payload
+            return value
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return value
 
 
 def snapshot(fetch) -> dict[str, list]:
     out = {}
     for table, columns in COMPARED.items():
         names = ", ".join(f'"{c}"' for c in columns.split())
-        rows = [tuple(_cell(c) for c in row) for row in fetch(f"SELECT {names} FROM {table}")]
+        rows = [tuple(cell(c) for c in row) for row in fetch(f"SELECT {names} FROM {table}")]
         if table == "dead_letters":
             rows = [(reason, _payload(payload)) for reason, payload in rows]
         out[table] = sorted(rows, key=repr)
@@ -56,6 +65,11 @@ def snapshot(fetch) -> dict[str, list]:
 
 def duckdb_snapshot(url: str) -> dict[str, list]:
     with duckdb.connect(url[len("duckdb:"):], read_only=True) as con:
+        return snapshot(lambda sql: con.execute(sql).fetchall())
+
+
+def postgres_snapshot(url: str) -> dict[str, list]:
+    with psycopg.connect(url) as con:
         return snapshot(lambda sql: con.execute(sql).fetchall())
 
 

@@ -19,6 +19,7 @@ import duckdb
 import pytest
 from rich.console import Console
 from support.bigquery_on_duckdb import DuckDBAsBigQuery, run_script, to_duckdb
+from support.warehouse_snapshots import cell
 
 from journeys.commands.cli import main
 from journeys.commands.quality_report import latest_results
@@ -45,25 +46,12 @@ SPLIT = 138  # device 091935a8… browses anonymously before this event and logs
 RESENT = 5  # this part-1 event is re-sent in part 2, with another page_title: the first landed wins
 
 
-def _cell(cell):
-    if hasattr(cell, "astimezone"):
-        return round(cell.timestamp() * 1000)
-    if hasattr(cell, "isoformat"):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        return round(cell, 9)
-    if isinstance(cell, str) and cell.startswith("{"):
-        try:
-            return json.dumps(json.loads(cell), sort_keys=True)
-        except ValueError:  # a dead letter's payload
-            return cell
-    return cell
 
 
 def snapshot(con) -> dict[str, list]:
     # quality_runs.checked_at and details carry the run's wall clock and paths: compare key and outcome.
     select = {"quality_runs": "SELECT run_id, suite, success, evaluated, failed FROM quality_runs"}
-    return {t: sorted((tuple(_cell(c) for c in row) for row in con.execute(select.get(t, f"SELECT * FROM {t}"))
+    return {t: sorted((tuple(cell(c) for c in row) for row in con.execute(select.get(t, f"SELECT * FROM {t}"))
                        .fetchall()), key=repr) for t in TABLES}
 
 

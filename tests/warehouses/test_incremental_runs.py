@@ -15,6 +15,7 @@ import duckdb
 import psycopg
 import pytest
 from support.daily_sql import SQL
+from support.warehouse_snapshots import cell
 
 from journeys.commands.cli import main
 from journeys.generators.synthetic import generate_events
@@ -43,25 +44,10 @@ def run(source: str, warehouse: str, tmp_path: Path) -> None:
                  "--output-dir", str(tmp_path / "runs")]) == 0
 
 
-def _cell(cell):
-    if hasattr(cell, "astimezone"):
-        return round(cell.timestamp() * 1000)
-    if hasattr(cell, "isoformat"):
-        return cell.isoformat()
-    if isinstance(cell, float):
-        return round(cell, 9)
-    if isinstance(cell, str) and cell.startswith("{"):
-        try:
-            return json.dumps(json.loads(cell), sort_keys=True)
-        except ValueError:
-            return cell
-    if isinstance(cell, dict):
-        return json.dumps(cell, sort_keys=True)
-    return cell
 
 
 def tables(fetch) -> dict[str, list]:
-    return {t: sorted((tuple(_cell(c) for c in row) for row in fetch(f"SELECT * FROM {t}")), key=repr)
+    return {t: sorted((tuple(cell(c) for c in row) for row in fetch(f"SELECT * FROM {t}")), key=repr)
             for t in TABLES}
 
 
@@ -122,4 +108,4 @@ def test_daily_aggregates_equal_sql_over_the_row_level_tables_after_incremental_
             stored = con.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY {', '.join(keys)}").fetchall()
             assert len(stored) == len(recomputed) > 0, table
             for got, want in zip(stored, recomputed):
-                assert [_cell(c) for c in got] == [_cell(c) for c in want], table
+                assert [cell(c) for c in got] == [cell(c) for c in want], table
