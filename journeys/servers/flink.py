@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +37,7 @@ TASKMANAGER_MAIN = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner"
 BASH_JAVA_UTILS = "org.apache.flink.runtime.util.bash.BashJavaUtils"
 RESULT_PREFIX = "BASH_JAVA_UTILS_EXEC_RESULT:"
 LAUNCHER_NAME = "beam-flink-job-server-launcher.jar"
+JAVA_WITH_PARENT_NAME = "java-dies-with-parent"  # FlinkRunner's --job_server_java_launcher
 MANIFEST_LINE_BYTES = 70  # the jar spec allows 72 per line; continuation lines start with a space
 RESOURCE_PARAMS_TIMEOUT_S = 60
 POLL_INTERVAL_S = 0.25
@@ -64,10 +67,41 @@ def flink_lib_dir() -> Path:
 
 
 def ensure_flink_jars() -> Path:
-    """The runner's jars in ``flink_lib_dir()`` (fetched by Maven on first use) and the launcher beside them."""
+    """The runner's jars in ``flink_lib_dir()`` (fetched by Maven on first use) and the launchers beside them."""
     lib = maven.copy_dependencies("deploy/flink/pom.xml", flink_lib_dir(), RUNNER_JAR_GLOB, "Flink runner")
     _write_launcher(lib)
+    _write_java_with_parent(lib)
     return lib
+
+
+def java_with_parent() -> Path | None:
+    """An executable that runs ``java`` with PR_SET_PDEATHSIG=SIGKILL (``setpriv --pdeathsig``).
+
+    FlinkRunner starts its job server with a plain Popen: a driver killed with
+    SIGKILL (no atexit hook) would leave the JVM, and an embedded Flink job in it,
+    running for ever. Started through this, the JVM dies with the driver thread
+    that started it (the one calling ``pipeline.run()``). None without setpriv
+    (util-linux) or off Linux: then plain ``java``.
+    """
+    path = ensure_flink_jars() / "launcher" / JAVA_WITH_PARENT_NAME
+    return path if path.exists() else None
+
+
+def _write_java_with_parent(lib: Path) -> None:
+    path = lib / "launcher" / JAVA_WITH_PARENT_NAME
+    setpriv = shutil.which("setpriv")
+    if setpriv is None or not sys.platform.startswith("linux"):
+        path.unlink(missing_ok=True)
+        return
+    script = (f"#!/bin/sh\n# written by journeys.servers.flink: java that gets SIGKILL when its parent dies\n"
+              f"exec {shlex.quote(setpriv)} --pdeathsig KILL {shlex.quote(maven.java_executable())} \"$@\"\n")
+    if path.exists() and path.read_text() == script:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(script)
+    partial.chmod(0o755)
+    partial.replace(path)
 
 
 def launcher_jar() -> Path:
@@ -88,6 +122,8 @@ def runner_options(flink_master: str = "[local]", parallelism: int | None = None
     options = ["--runner=FlinkRunner", f"--flink_master={flink_master}",
                f"--flink_job_server_jar={launcher_jar()}", "--environment_type=LOOPBACK",
                *(f"--job_server_jvm_property={option}" for option in JVM_OPTIONS)]
+    java = java_with_parent()  # a killed driver takes its job server with it
+    options += [f"--job_server_java_launcher={java}"] if java else []
     return options + ([f"--parallelism={parallelism}"] if parallelism else [])
 
 

@@ -6,15 +6,21 @@ synthetic events from a thread while the streaming driver runs in a subprocess
 produces two more events once everything before them has landed: a login that
 moves an anonymous device to another customer, and a page view whose event
 time is days before any other (beyond any lateness). Optionally it SIGKILLs the
-driver (its whole process group: the Flink job server too) after its first
-micro-batch landed, and starts it again. Then a bounded DirectRunner run over
-the same topics (its own consumer group) into a second DuckDB, and every
-contract table of the two is compared. Returns JSON: differences, timings,
-the driver's summary lines, landed micro-batches.
+driver (its pid only, as the OOM killer would: its job server JVM and landing
+process must die by themselves) after its first micro-batch landed, checks that
+every process it had started is gone, notes the consumer group's committed
+offsets, and starts it again: the restarted driver must land exactly the
+messages after those. Then a bounded DirectRunner run over the same topics (its
+own consumer group) into a second DuckDB, and every contract table of the two
+is compared. Returns JSON: differences, timings, the driver's summary lines,
+landed micro-batches, whether two landings overlapped (one lander: never), the
+processes left in the namespace once everything was stopped.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+import itertools
 import json
 import os
 import signal
@@ -26,17 +32,19 @@ import time
 import uuid
 from pathlib import Path
 
-from support.warehouse_snapshots import differences, duckdb_snapshot
-
 from journeys.commands.cli import main
 from journeys.commands.produce import publish
 from journeys.core.config import Config
 from journeys.generators.synthetic import generate_events
 from journeys.servers.flink import LocalFlinkCluster, ensure_flink_jars
 from journeys.servers.kafka_broker import LocalKafka, create_topics
+from journeys.transforms.kafka_read import plan_bounded_read
+from support.warehouse_snapshots import differences, duckdb_snapshot
 
-LANDED_TIMEOUT_S = 240
-DRIVER_TIMEOUT_S = 300
+# Upper bounds only (2 shared cores under load: a job server and Flink take 1-3 min to start, a landing 30-100 s).
+LANDED_TIMEOUT_S = 480
+DRIVER_TIMEOUT_S = 720
+GONE_TIMEOUT_S = 30
 IDLE_TIMEOUT_S = 10
 
 
@@ -47,11 +55,58 @@ def _config_file(work: Path, group: str, micro_batch_s: float) -> Path:
     return path
 
 
-def _landed(out: Path) -> list[dict]:
+def _landed(out: Path, skip: tuple[str, ...] = ()) -> list[dict]:
     rows = []
     for log in sorted(out.glob("stream-*/micro_batches.jsonl")):
-        rows += [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+        if log.parent.name not in skip:
+            rows += [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     return rows
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every live process (this namespace's /proc); zombies are dead."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            found[int(stat.parent.name)] = (int(fields[1]), cmdline.strip()[:200])
+    return found
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    processes, found, todo = _processes(), {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, cmdline) in processes.items():
+            if ppid == parent and child not in found:
+                found[child] = cmdline
+                todo.append(child)
+    return found
+
+
+def _kill_driver(driver: subprocess.Popen) -> dict[int, str]:
+    """SIGKILL the driver alone; returns what it had started that is still alive GONE_TIMEOUT_S later."""
+    started = _descendants(driver.pid)
+    assert any("java" in cmdline for cmdline in started.values()), f"no job server among {started}"
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    deadline = time.monotonic() + GONE_TIMEOUT_S
+    while time.monotonic() < deadline:
+        alive = {pid: cmdline for pid, cmdline in started.items() if pid in _processes()}
+        if not alive:
+            return {}
+        time.sleep(0.25)
+    return alive
+
+
+def _overlapping(batches: list[dict]) -> list[str]:
+    """Landings that started before the previous one had landed (one lander: none)."""
+    ordered = sorted(batches, key=lambda b: b["started_at"])
+    return [b["run_id"] for before, b in itertools.pairwise(ordered) if b["started_at"] < before["landed_at"]]
 
 
 def _wait(what, predicate, timeout_s: float, driver: subprocess.Popen, log: Path) -> None:
@@ -141,11 +196,14 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
         first.join()
         _wait("a first landed micro-batch", lambda: _landed(out), LANDED_TIMEOUT_S, driver, log)
         timings["first_landing_s"] = time.monotonic() - started
-        kills = 0
+        kills, survivors, committed_before, before_restart = 0, {}, None, ()
+        group_kafka = dataclasses.replace(Config().kafka, consumer_group=stream_cfg.stem)
         if kill:  # mid-stream: the second half is produced while no driver runs
-            os.killpg(driver.pid, signal.SIGKILL)
-            driver.wait()
+            survivors = _kill_driver(driver)
             kills = 1
+            before_restart = tuple(p.parent.name for p in out.glob("stream-*/micro_batches.jsonl"))
+            committed_before = sum(r.start for r in plan_bounded_read(bootstrap, topics.by_channel().values(),
+                                                                       group_kafka))
         second = _Producer(bootstrap, [extra[0], *events[half:], extra[1]], produce_s / 2)
         second.start()
         if kill:
@@ -157,6 +215,12 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
         code = driver.wait(timeout=DRIVER_TIMEOUT_S)
         timings["driver_s"], clock = time.monotonic() - started, time.monotonic()
         output = log.read_text(errors="replace")
+        ends = plan_bounded_read(bootstrap, topics.by_channel().values(), group_kafka)
+        uncommitted = sum(r.stop - r.start for r in ends)
+        restart = None
+        if kill:  # the restarted driver read from the committed offsets: nothing before them, nothing lost
+            restart = {"committed_before": committed_before, "total": sum(r.stop for r in ends),
+                       "landed_after": sum(b["messages"] for b in _landed(out, skip=before_restart))}
 
         bounded_cfg = _config_file(work, f"bounded-{uuid.uuid4().hex[:6]}", micro_batch_s)
         bounded_url = f"duckdb:{work / 'bounded.duckdb'}"
@@ -166,19 +230,25 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
         got, want = duckdb_snapshot(stream_url), duckdb_snapshot(bounded_url)
         batches = _landed(out)
         waits = [b["landed_at"] * 1000 - b["oldest_message_ms"] for b in batches]
-        return {"exit_code": code, "kills": kills, "differences": differences(got, want),
-                "rows": {table: len(rows) for table, rows in want.items()},
-                "summary": [line for line in output.splitlines() if line.startswith(("input ", "journeys "))],
-                "output_tail": output[-4000:], "micro_batches": len(batches),
-                "max_wait_s": max(waits) / 1000 if waits else None,
-                "moved_device_customer": _customer_of(stream_url, extra[0]["anonymous_id"]),
-                "login_user": extra[0]["user_id"], "timings": timings}
+        result = {"exit_code": code, "kills": kills, "survivors": survivors, "restart": restart,
+                  "uncommitted": uncommitted, "overlapping_landings": _overlapping(batches),
+                  "differences": differences(got, want),
+                  "rows": {table: len(rows) for table, rows in want.items()},
+                  "summary": [line for line in output.splitlines() if line.startswith(("input ", "journeys "))],
+                  "output_tail": output[-4000:], "micro_batches": len(batches),
+                  "max_wait_s": max(waits) / 1000 if waits else None,
+                  "moved_device_customer": _customer_of(stream_url, extra[0]["anonymous_id"]),
+                  "login_user": extra[0]["user_id"], "timings": timings}
     finally:
         if driver is not None and driver.poll() is None:
             os.killpg(driver.pid, signal.SIGKILL)
         if flink:
             flink.stop()
         broker.stop()
+    # Everything stopped: nothing but this process and the namespace's init may be left.
+    result["leftovers"] = {pid: cmdline for pid, (_, cmdline) in _processes().items()
+                           if pid not in (1, os.getpid())}
+    return result
 
 
 def _customer_of(url: str, anonymous_id: str) -> list:
