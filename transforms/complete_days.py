@@ -11,16 +11,18 @@ from __future__ import annotations
 import apache_beam as beam
 
 from journeys.rules.daily import day_of
-from journeys.transforms.history_reads import ReadsHistory
+from journeys.transforms.history_reads import ReadsHistory, ReadsHistoryInBatches
 
 
 def _new_days(customer):
     return {day_of(j.started_at) for j in customer.journeys}
 
 
-class _StoredDaysFn(ReadsHistory):
-    def process(self, customer):
-        yield from self.history.journey_days(customer.customer_id)
+class _StoredDaysFn(ReadsHistoryInBatches):
+    def answer(self, customers):
+        # The days only feed DistinctDays: the batch's days go out once, with its first customer's windowing.
+        days = sorted(self.history.journey_days_of(c.customer_id for c in customers))
+        return [days] + [[] for _ in customers[1:]]
 
 
 class _StoredCustomersFn(ReadsHistory):

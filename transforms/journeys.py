@@ -21,7 +21,7 @@ from journeys.core.events import Event
 from journeys.rules import masking
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
-from journeys.transforms.history_reads import ReadsHistory
+from journeys.transforms.history_reads import ReadsHistoryInBatches
 
 NAMESPACE = "journeys"
 
@@ -36,18 +36,26 @@ class DeviceMoved(NamedTuple):
     anonymous_id: str
 
 
-class _LinkDeviceFn(ReadsHistory):
-    def process(self, keyed):
+class _LinkDeviceFn(ReadsHistoryInBatches):
+    def keep(self, keyed):
         device, events = keyed
-        events = list(events)
-        previous = None
+        return device, list(events)
+
+    def answer(self, devices):
+        stored, previous = {}, {}
         if self.history:
-            events += self.history.device_events([device])
-            previous = self.history.customers_of([device]).get(device)
-        customer = device_customer(events)
-        yield (customer, DeviceBatch(device, tuple(events)))
-        if previous and previous != customer:
-            yield (previous, DeviceMoved(device))
+            ids = [device for device, _ in devices]
+            stored = self.history.device_events_by_device(ids)
+            previous = self.history.customers_of(ids)
+        out = []
+        for device, events in devices:
+            events = events + stored.get(device, [])
+            customer = device_customer(events)
+            produced = [(customer, DeviceBatch(device, tuple(events)))]
+            if previous.get(device) and previous[device] != customer:
+                produced.append((previous[device], DeviceMoved(device)))
+            out.append(produced)
+        return out
 
 
 class StitchIdentities(beam.PTransform):
@@ -69,7 +77,7 @@ class StitchIdentities(beam.PTransform):
                 | "LinkDeviceToCustomer" >> beam.ParDo(_LinkDeviceFn(self._history_url)))
 
 
-class _BuildFn(ReadsHistory):
+class _BuildFn(ReadsHistoryInBatches):
     def __init__(self, config: Config, history_url: str | None):
         super().__init__(history_url)
         self._config = config
@@ -81,20 +89,33 @@ class _BuildFn(ReadsHistory):
         # A worker process starts with the default masking settings: friction details and pages are masked here.
         masking.configure(self._config.masking)
 
-    def process(self, keyed):
+    def keep(self, keyed):
         customer_id, items = keyed
+        items = list(items)
         batches = [i for i in items if isinstance(i, DeviceBatch)]
         moved = {i.anonymous_id for i in items if isinstance(i, DeviceMoved)}
-        events = [event for batch in batches for event in batch.events]
+        return customer_id, batches, moved
+
+    def answer(self, customers):
+        others: dict[str, set[str]] = {}
+        stored: dict[str, list[Event]] = {}
         if self.history:
-            present = {b.anonymous_id for b in batches}
-            others = set(self.history.devices_of(customer_id)) - present - moved
-            events += self.history.device_events(others)
-        built = build_customer_journeys(customer_id, events, self._config)
-        self._journeys.inc(len(built.journeys))
-        self._views.inc(len(built.page_views))
-        self._friction.inc(len(built.friction))
-        yield built
+            devices = self.history.devices_of_customers([customer_id for customer_id, _, _ in customers])
+            for customer_id, batches, moved in customers:
+                present = {b.anonymous_id for b in batches}
+                others[customer_id] = set(devices.get(customer_id, ())) - present - moved
+            stored = self.history.device_events_by_device(set().union(*others.values()))
+        out = []
+        for customer_id, batches, _ in customers:
+            events = [event for batch in batches for event in batch.events]
+            for device in sorted(others.get(customer_id, ())):
+                events += stored.get(device, [])
+            built = build_customer_journeys(customer_id, events, self._config)
+            self._journeys.inc(len(built.journeys))
+            self._views.inc(len(built.page_views))
+            self._friction.inc(len(built.friction))
+            out.append([built])
+        return out
 
 
 class SessioniseJourneys(beam.PTransform):

@@ -82,6 +82,34 @@ class History:
         return dict(self._query(f"SELECT anonymous_id, customer_id FROM customer_devices "
                                 f"WHERE anonymous_id IN ({self._in(ids)})", ids))
 
+    def device_events_by_device(self, anonymous_ids: Iterable[str]) -> dict[str, list[Event]]:
+        """``device_events`` for many devices in one query, by device (each device's rows in the order read)."""
+        ids = sorted(set(anonymous_ids))
+        by_device: dict[str, list[Event]] = {}
+        if ids:
+            for device, record in self._query(f"SELECT anonymous_id, record FROM events "
+                                              f"WHERE anonymous_id IN ({self._in(ids)})", ids):
+                by_device.setdefault(device, []).append(event_from_stored(record))
+        return by_device
+
+    def devices_of_customers(self, customer_ids: Iterable[str]) -> dict[str, list[str]]:
+        """``devices_of`` for many customers in one query."""
+        ids = sorted(set(customer_ids))
+        devices: dict[str, list[str]] = {}
+        if ids:
+            for device, customer in self._query(f"SELECT anonymous_id, customer_id FROM customer_devices "
+                                                f"WHERE customer_id IN ({self._in(ids)})", ids):
+                devices.setdefault(customer, []).append(device)
+        return devices
+
+    def journey_days_of(self, customer_ids: Iterable[str]) -> set[str]:
+        """``journey_days`` of many customers in one query (the union of their days)."""
+        ids = sorted(set(customer_ids))
+        if not ids:
+            return set()
+        rows = self._query(f"SELECT started_at FROM journeys WHERE customer_id IN ({self._in(ids)})", ids)
+        return {day_of(_epoch_ms(row[0])) for row in rows}
+
     def devices_of(self, customer_id: str) -> list[str]:
         return [row[0] for row in self._query(
             f"SELECT anonymous_id FROM customer_devices WHERE customer_id = {self._mark}", [customer_id])]
