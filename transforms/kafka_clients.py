@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from journeys.core.config import KafkaConfig
+from journeys.core.errors import Unreachable  # a RuntimeError: the CLI exits 5 on it
 from journeys.core.kafka_settings import describe_security, kafka_client_kwargs
 
 PROBE_TIMEOUT_MS = 5_000
@@ -98,7 +99,6 @@ def explained_kafka_errors(bootstrap: str, kafka: KafkaConfig) -> Iterator[None]
     except KafkaError as error:
         cause = watcher.cause or _diagnose(bootstrap, kafka) or str(error)
         cause = cause.replace("${env}", f"${kafka.sasl_password_env}")
-        from journeys.core.errors import Unreachable  # a RuntimeError: the CLI exits 5 on it
 
         raise Unreachable(f"Kafka at {bootstrap} ({describe_security(kafka)}): {cause}") from None
     finally:

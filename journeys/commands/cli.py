@@ -1,4 +1,9 @@
-"""The ``journeys`` command line (contract section 6)."""
+"""The ``journeys`` command line (contract section 6).
+
+Each command imports what it needs inside its function: Beam, Great Expectations
+and the warehouse drivers take seconds to import, and `journeys --help` should not
+wait for them.
+"""
 from __future__ import annotations
 
 import argparse

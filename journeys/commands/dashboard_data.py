@@ -21,6 +21,7 @@ from itertools import pairwise
 from typing import Any
 
 from journeys.core.config import FunnelStep
+from journeys.warehouses import warehouse_for
 
 TOP_EDGES = 40
 TOP_ENTRY_EXIT = 12
@@ -221,7 +222,6 @@ def _customer_sketches(cursor, batch: int = 10_000) -> dict:
 
 def collect_from(url: str, steps: tuple[FunnelStep, ...]) -> dict:
     """Open ``url`` read-only, collect, close."""
-    from journeys.warehouses import warehouse_for
 
     warehouse = warehouse_for(url)
     con = warehouse.read_only_connection()

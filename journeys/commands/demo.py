@@ -38,6 +38,7 @@ class DemoRequest:
 
 def run_demo(request: DemoRequest, say: Callable[[str], None] = print, console=None) -> RunSummary:
     """``console``: where the report goes (a rich Console; default the terminal)."""
+    # Lazy: Beam takes seconds to import; `journeys --help` should not wait for it.
     from journeys.pipelines.run import RunRequest, run_ingest
     from journeys.pipelines.sources import KAFKA, Source
 

@@ -101,7 +101,8 @@ def report(url: str, html: str | None = None, console: Console | None = None, fu
     console = console or Console()
     render(url, console)
     if html:
-        # --html is the interactive dashboard (dashboard_page), not a copy of the terminal text.
+        # --html is the interactive dashboard (dashboard_page), not a copy of the terminal text;
+        # imported only here so the terminal report does not load plotly.
         from journeys.commands.dashboard_page import write_dashboard
         from journeys.core.config import DEFAULT_FUNNEL
 

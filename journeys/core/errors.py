@@ -1,5 +1,7 @@
 """Bad input, with a stable short reason code for dead letters and counters."""
 
+import json
+
 
 class BadInput(ValueError):
     def __init__(self, reason: str, detail: str = ""):
@@ -31,7 +33,6 @@ class ConfigError(ValueError):
 
 def show_value(value: object, limit: int = 80) -> str:
     """A value as a config file spells it (JSON), ASCII only (a control character cannot reach a terminal)."""
-    import json
 
     try:
         text = json.dumps(value, default=repr)

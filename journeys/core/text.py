@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rich.text import Text
+
 # C0 controls other than tab, line feed and carriage return, which text legitimately holds.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # In a Python str every surrogate code point is a lone one: a valid pair decodes to one character.
@@ -54,6 +56,5 @@ def visible_escapes(text: str) -> str:
 
 def terminal_text(value: object):
     """A stored value as a ``rich.text.Text``: markup shown literally, controls as visible escapes."""
-    from rich.text import Text
 
     return Text(visible_escapes(str(value)))

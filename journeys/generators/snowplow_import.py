@@ -21,6 +21,7 @@ the row are also kept in ``properties`` under their Snowplow names.
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import itertools
 import json
@@ -342,7 +343,6 @@ def run_import(source: str | Path, target: str | Path, *, time_column: str = TIM
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m journeys.snowplow_import --from CSV --to JSONL``: what ``journeys import snowplow`` does."""
-    import argparse
 
     parser = argparse.ArgumentParser(prog="journeys import snowplow",
                                      description="Convert a Snowplow atomic events CSV export to JSONL events.")

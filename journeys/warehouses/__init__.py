@@ -5,6 +5,8 @@ from journeys.warehouses.base import Warehouse
 
 
 def warehouse_for(url: str) -> Warehouse:
+    # Each backend's driver is imported only when its URL is used: psycopg and the BigQuery
+    # client are optional extras, and BigQuery's takes seconds to import.
     if url.startswith("duckdb:"):
         from journeys.warehouses.duckdb_warehouse import DuckDBWarehouse
 
