@@ -349,7 +349,7 @@ def show(label: str, n: int, result: dict, extra: str = "") -> None:
 def ratio(label: str, a: dict | None, b: dict | None) -> None:
     """a's events/s over b's (same N): b's seconds over a's."""
     if a and b and a.get("seconds") and b.get("seconds") and a.get("rc", 0) == 0 and b.get("rc", 0) == 0:
-        print(f"  {label:<40} {b['seconds'] / a['seconds']:6.2f}")
+        print(f"  {label:<40} {b['seconds'] / a['seconds']:8.3g}")
     else:
         print(f"  {label:<40}      -")
 
