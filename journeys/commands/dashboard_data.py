@@ -34,6 +34,8 @@ TIME_BINS = (0, 5, 10, 20, 30, 60, 120, 300, 600)
 # The UTC date of a TIMESTAMPTZ whatever the session's TimeZone (DuckDB and PostgreSQL both have timezone()).
 DAY = "CAST(timezone('UTC', {}) AS DATE)"
 JOURNEY_DAY = DAY.format("j.started_at")
+# BigQuery has no timezone(); its DATE(timestamp) is the UTC date.
+BIGQUERY_JOURNEY_DAY = "DATE(j.started_at)"
 
 STATS = """
 SELECT day, acquisition_channel, journeys, converted, escalated, bounced,
@@ -173,12 +175,15 @@ def _table(columns: list[str], rows: Iterable[tuple]) -> dict:
     return {"columns": columns, "rows": [[_plain(v) for v in row] for row in rows]}
 
 
-def collect(con, steps: tuple[FunnelStep, ...], mark: str = "?") -> dict:
-    """Every dataset of the dashboard, from an open read-only connection."""
+def collect(con, steps: tuple[FunnelStep, ...], mark: str = "?", dialect: str = "portable") -> dict:
+    """Every dataset of the dashboard, from an open read-only connection (``dialect``: the warehouse's)."""
     cursor = con.cursor()
 
+    def spelled(sql: str) -> str:
+        return sql.replace(JOURNEY_DAY, BIGQUERY_JOURNEY_DAY) if dialect == "bigquery" else sql
+
     def fetch(sql: str, params: list | None = None) -> list[tuple]:
-        cursor.execute(sql, params) if params else cursor.execute(sql)
+        cursor.execute(spelled(sql), params) if params else cursor.execute(spelled(sql))
         return cursor.fetchall()
 
     data = {
@@ -204,14 +209,14 @@ def collect(con, steps: tuple[FunnelStep, ...], mark: str = "?") -> dict:
     }
     funnel, params = funnel_sql(steps, mark)
     data["funnel"] = _table(["day", "channel", "furthest", "journeys"], fetch(funnel, params))
-    data["customers"] = _customer_sketches(cursor)
+    data["customers"] = _customer_sketches(cursor, spelled(CUSTOMERS))
     return data
 
 
-def _customer_sketches(cursor, batch: int = 10_000) -> dict:
+def _customer_sketches(cursor, query: str = CUSTOMERS, batch: int = 10_000) -> dict:
     """{"bits", "sketches": [[day, channel, base64 registers]]}: distinct customers, mergeable in the page."""
     ids: dict[tuple, list[str]] = {}
-    cursor.execute(CUSTOMERS)
+    cursor.execute(query)
     while rows := cursor.fetchmany(batch):
         for day, channel, customer in rows:
             ids.setdefault((_plain(day), channel), []).append(customer)
@@ -226,6 +231,6 @@ def collect_from(url: str, steps: tuple[FunnelStep, ...]) -> dict:
     warehouse = warehouse_for(url)
     con = warehouse.read_only_connection()
     try:
-        return collect(con, steps, warehouse.placeholder)
+        return collect(con, steps, warehouse.placeholder, warehouse.dialect)
     finally:
         con.close()

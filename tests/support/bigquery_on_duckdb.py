@@ -4,7 +4,8 @@
 lose their ```project.dataset.``` qualifier, other backquoted names become
 double-quoted, ``BEGIN/COMMIT TRANSACTION`` become ``BEGIN/COMMIT``, BigQuery
 types become DuckDB's, ``UNNEST(x) AS y`` names its column, the analytic
-``PERCENTILE_CONT(x, p)`` is DuckDB's ``quantile_cont(x, p)`` and the DB-API's
+``PERCENTILE_CONT(x, p)`` is DuckDB's ``quantile_cont(x, p)``, ``DATE(t.ts)`` (the UTC date)
+is ``CAST(timezone('UTC', t.ts) AS DATE)``, and the DB-API's
 ``%s`` markers are ``?``. ``DuckDBAsBigQuery`` is a DB-API connection shaped
 like ``google.cloud.bigquery.dbapi``'s (``execute`` returns None) that runs
 every statement through it and records the BigQuery text it was given.
@@ -26,6 +27,7 @@ def to_duckdb(sql: str) -> str:
     sql = re.sub(r"^COMMIT TRANSACTION$", "COMMIT", sql)
     sql = re.sub(r"\bUNNEST\((\w+)\) AS (\w+)", r"UNNEST(\1) AS _unnested(\2)", sql)
     sql = re.sub(r"\bPERCENTILE_CONT\(", "quantile_cont(", sql)
+    sql = re.sub(r"\bDATE\((\w+\.\w+)\)", r"CAST(timezone('UTC', \1) AS DATE)", sql)  # BigQuery's UTC date
     sql = re.sub(r"ARRAY<(\w+)>", lambda m: _TYPES.get(m.group(1), m.group(1)) + "[]", sql)
     if sql.upper().startswith("CREATE TABLE"):
         sql = re.sub(r"\b(STRING|INT64|FLOAT64|BOOL|TIMESTAMP)\b", lambda m: _TYPES[m.group(1)], sql)
@@ -54,7 +56,12 @@ class _Cursor:
         self._rows = self._owner.raw.execute(to_duckdb(sql), list(parameters or [])).fetchall()
 
     def fetchall(self) -> list[tuple]:
-        return self._rows
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchmany(self, size: int) -> list[tuple]:
+        rows, self._rows = self._rows[:size], self._rows[size:]
+        return rows
 
     def close(self) -> None:
         pass

@@ -22,8 +22,10 @@ from support.bigquery_on_duckdb import DuckDBAsBigQuery, run_script, to_duckdb
 from support.warehouse_snapshots import cell
 
 from journeys.commands.cli import main
+from journeys.commands.dashboard_data import collect_from
 from journeys.commands.quality_report import latest_results
 from journeys.commands.report import render
+from journeys.core.config import Config
 from journeys.generators.synthetic import generate_events
 from journeys.warehouses import warehouse_for
 from journeys.warehouses.base import NothingStoredYet, column_value, read_rows, run_files
@@ -177,6 +179,13 @@ def test_report_and_quality_read_bigquery_as_duckdb(two_runs, bigquery_reads):
     issued = "\n".join(bigquery_reads)
     assert "FILTER" not in issued and "WITHIN GROUP" not in issued  # neither exists in BigQuery
     assert "`acme-analytics.journeys`.INFORMATION_SCHEMA.TABLES" in issued
+
+
+def test_the_dashboard_reads_bigquery_as_duckdb(two_runs, bigquery_reads):
+    steps = Config().dashboard.funnel_steps
+    assert collect_from(URL, steps) == collect_from(two_runs["url"], steps)
+    issued = "\n".join(bigquery_reads)
+    assert "timezone(" not in issued and "DATE(j.started_at)" in issued  # BigQuery has no timezone()
 
 
 def test_a_missing_table_is_nothing_stored_yet(tmp_path, monkeypatch):
