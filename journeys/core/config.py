@@ -122,17 +122,20 @@ class AcquisitionConfig:
     affiliate_mediums: tuple = ("affiliate", "affiliates")
 
 
+def _records(kind: type, items) -> tuple:
+    """A file gives each rule or step as a table of lists; they are frozen ``kind`` records of tuples."""
+    return tuple(item if isinstance(item, kind)
+                 else kind(**{k: tuple(v) if isinstance(v, list) else v for k, v in item.items()})
+                 for item in items)
+
+
 @dataclass(frozen=True)
 class TaskConfig:
     """Which pages, screens, events, chat intents and forms make each task (task_effort_daily)."""
     rules: tuple = DEFAULT_TASKS
 
     def __post_init__(self):
-        # A file gives each rule as a table of lists; rules are frozen TaskRules of tuples.
-        object.__setattr__(self, "rules", tuple(
-            rule if isinstance(rule, TaskRule)
-            else TaskRule(**{k: tuple(v) if isinstance(v, list) else v for k, v in rule.items()})
-            for rule in self.rules))
+        object.__setattr__(self, "rules", _records(TaskRule, self.rules))
 
 
 @dataclass(frozen=True)
@@ -170,11 +173,7 @@ class DashboardConfig:
     funnel_steps: tuple = DEFAULT_FUNNEL
 
     def __post_init__(self):
-        # A file gives each step as a table of lists; steps are frozen FunnelSteps of tuples.
-        object.__setattr__(self, "funnel_steps", tuple(
-            step if isinstance(step, FunnelStep)
-            else FunnelStep(**{k: tuple(v) if isinstance(v, list) else v for k, v in step.items()})
-            for step in self.funnel_steps))
+        object.__setattr__(self, "funnel_steps", _records(FunnelStep, self.funnel_steps))
         if not self.funnel_steps:
             raise ValueError("dashboard.funnel_steps: at least one step")
 
