@@ -264,15 +264,12 @@ def duckdb_sql(path: Path) -> dict:
 # -- streaming (inside a network namespace) ---------------------------------------------------------------------
 
 def committed_lag(bootstrap: str, group: str, topics: list[str]) -> int:
-    from kafka import KafkaConsumer, TopicPartition
+    """Messages on ``topics`` that ``group`` has not committed (the streaming driver's own measure)."""
+    from journeys.core.config import KafkaConfig
+    from journeys.transforms.kafka_stream import end_offsets_and_lag, plan_stream_start
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
-    finally:
-        consumer.close()
+    kafka = KafkaConfig(consumer_group=group)
+    return end_offsets_and_lag(bootstrap, kafka, plan_stream_start(bootstrap, topics, kafka))[1]
 
 
 def streaming_inside(n: int, seed: int, simple: bool, timeout_s: float) -> dict:

@@ -25,26 +25,23 @@ import tempfile
 import time
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from journeys.commands.produce import MIXED, encode
-from journeys.core.config import Config
+from journeys.core.config import Config, KafkaConfig
 from journeys.generators.synthetic import generate_events
 from journeys.servers.flink import ensure_flink_jars
 from journeys.servers.kafka_broker import LocalKafka, create_topics
+from journeys.transforms.kafka_stream import end_offsets_and_lag, plan_stream_start
 from journeys.wire.schema_catalog import SchemaCatalog
 
 GROUP = "bench-stream"
 
 
 def lag(bootstrap: str, topics: list[str]) -> int:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False)
-    try:
-        tps = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-        ends = consumer.end_offsets(tps)
-        return sum(ends[tp] - (consumer.committed(tp) or 0) for tp in tps)
-    finally:
-        consumer.close()
+    """Messages on ``topics`` the streaming job's group has not committed: what its driver watches."""
+    kafka = KafkaConfig(consumer_group=GROUP)
+    return end_offsets_and_lag(bootstrap, kafka, plan_stream_start(bootstrap, topics, kafka))[1]
 
 
 def main() -> int:
