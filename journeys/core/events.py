@@ -6,7 +6,9 @@ letter (contract section 4). It is pure: the clock is passed in.
 """
 from __future__ import annotations
 
+import functools
 import math
+import operator
 from typing import Any, Callable, Mapping, NamedTuple
 
 from journeys.core.config import ValidationConfig
@@ -81,6 +83,18 @@ _FLOAT_FIELDS = frozenset({"revenue"})
 _ORIGIN_FIELDS = frozenset({"source", "partition", "offset"})
 _STRING_FIELDS = frozenset(Event._fields) - _INT_FIELDS - _FLOAT_FIELDS - _ORIGIN_FIELDS - {"event_time", "properties"}
 _OPTIONAL_FIELDS = tuple(f for f in Event._fields if f not in REQUIRED and f not in _ORIGIN_FIELDS)
+# event_from_record builds the Event's tuple in field order: the required fields, the optional ones, the
+# origin. Positions in that row of each kind of field:
+assert REQUIRED + _OPTIONAL_FIELDS + ("source", "partition", "offset") == Event._fields
+_EVENT_TIME, _CHANNEL = REQUIRED.index("event_time"), REQUIRED.index("channel")
+_USER_ID, _PROPERTIES, _REVENUE, _CONVERSATION_ID = (
+    Event._fields.index(f) for f in ("user_id", "properties", "revenue", "conversation_id"))
+_REQUIRED_STRINGS = tuple(i for i, f in enumerate(REQUIRED) if f != "event_time")
+_STRINGS_AT = operator.itemgetter(*(i for i, f in enumerate(Event._fields) if f in _STRING_FIELDS))
+_INTS_AT = tuple(i for i, f in enumerate(Event._fields) if f in _INT_FIELDS)
+_is_value = functools.partial(operator.is_not, None)
+_new_event = tuple.__new__
+_NO_PROPERTIES = Event._field_defaults["properties"]
 
 
 class EventRules:
@@ -93,40 +107,79 @@ class EventRules:
         self.min_ms = parse_event_time(config.min_event_time)
         self.max_ms = now_ms + config.max_future_s * 1000
         self.max_string_bytes = config.max_string_bytes
+        # No string of at most this many characters can be over max_string_bytes (4 bytes a character).
+        self._quarter = config.max_string_bytes // 4
 
     def event_from_record(self, record: Mapping[str, Any], *, channel: str | None = None,
                           source: str = "", partition: int = 0, offset: int = 0) -> Event:
-        """``channel``: the channel the transport implies (a topic), if any."""
-        if not isinstance(record, Mapping):
+        """``channel``: the channel the transport implies (a topic), if any.
+
+        The rules are checked in this order, which decides the reason when a
+        record breaks several: missing fields, event_time, channel, the
+        required strings, then each optional field in ``Event`` field order.
+        """
+        if type(record) is not dict and not isinstance(record, Mapping):
             raise InvalidEvent("not_an_object", f"expected an object, got {type(record).__name__}")
-        missing = [f for f in REQUIRED if record.get(f) in (None, "")]
-        if missing:
-            raise InvalidEvent("missing_field", ",".join(missing))
-        values = {"event_time": self._event_time(record["event_time"])}
-        event_channel = record["channel"]
+        get = record.get
+        row = [get(f) for f in REQUIRED]
+        if None in row or "" in row:
+            missing = [f for f in REQUIRED if get(f) in (None, "")]
+            if missing:
+                raise InvalidEvent("missing_field", ",".join(missing))
+        row[_EVENT_TIME] = self._event_time(row[_EVENT_TIME])
+        event_channel = row[_CHANNEL]
         if event_channel not in CHANNELS:
             raise InvalidEvent("invalid_channel", f"{str(event_channel)[:64]!r} is not one of {CHANNELS}")
         if channel and channel != event_channel:
             raise InvalidEvent("channel_mismatch", f"a {event_channel} event on the {channel} topic")
-        if event_channel == "chat" and record.get("conversation_id") in (None, ""):
+        is_chat = event_channel == "chat"
+        if is_chat and get("conversation_id") in (None, ""):
             raise InvalidEvent("missing_field", "conversation_id")
-        for name in REQUIRED:
-            if name != "event_time":
-                values[name] = self._string(name, record[name])
+        row += map(get, _OPTIONAL_FIELDS)
+        if self._plainly_valid(row):
+            # Nothing to strip or reject but, perhaps, in the properties.
+            properties = row[_PROPERTIES]
+            row[_PROPERTIES] = _NO_PROPERTIES if properties is None else self._properties(properties)
+        else:
+            row = self._checked(row)
+        if is_chat and not row[_CONVERSATION_ID]:
+            raise InvalidEvent("missing_field", "conversation_id")
+        if self.user_id_map is not None and row[_USER_ID]:
+            row[_USER_ID] = self.user_id_map(row[_USER_ID])
+        # A file name that is not UTF-8 reaches here with surrogate escapes: keep it storable too.
+        row += (storable(source), partition, offset)
+        return _new_event(Event, row)
+
+    def _plainly_valid(self, row: list) -> bool:
+        """Every string printable (no control, no surrogate) and short enough, every number in range.
+
+        Such values pass every rule unchanged; any other row goes through ``_checked``.
+        """
+        strings = list(filter(_is_value, _STRINGS_AT(row)))
+        try:
+            if not "".join(strings).isprintable() or max(map(len, strings)) > self._quarter:
+                return False
+        except TypeError:  # a value that is not a string
+            return False
+        for index in _INTS_AT:
+            value = row[index]
+            if value is not None and not (type(value) is int and AVRO_INT[0] <= value <= AVRO_INT[1]):
+                return False
+        revenue = row[_REVENUE]
+        return revenue is None or (type(revenue) is float and math.isfinite(revenue))
+
+    def _checked(self, row: list) -> list:
+        """The row with every rule applied, one field after another (the order gives the reason)."""
+        for index in _REQUIRED_STRINGS:
+            row[index] = self._string(REQUIRED[index], row[index])
         # Control characters are stripped, so a value of nothing but them is missing too.
-        emptied = [f for f in REQUIRED if values[f] == ""]
+        emptied = [f for f, value in zip(REQUIRED, row) if value == ""]
         if emptied:
             raise InvalidEvent("missing_field", ",".join(emptied))
-        for name in _OPTIONAL_FIELDS:
-            value = record.get(name)
-            if value is not None:
-                values[name] = self._typed(name, value)
-        if event_channel == "chat" and not values.get("conversation_id"):
-            raise InvalidEvent("missing_field", "conversation_id")
-        if self.user_id_map is not None and values.get("user_id"):
-            values["user_id"] = self.user_id_map(values["user_id"])
-        # A file name that is not UTF-8 reaches here with surrogate escapes: keep it storable too.
-        return Event(**values, source=storable(source), partition=partition, offset=offset)
+        for index, name in enumerate(_OPTIONAL_FIELDS, start=len(REQUIRED)):
+            value = row[index]
+            row[index] = Event._field_defaults.get(name) if value is None else self._typed(name, value)
+        return row
 
     def _event_time(self, value: Any) -> int:
         millis = parse_event_time(value)
@@ -163,9 +216,11 @@ class EventRules:
         return value
 
     def _properties(self, value: Any) -> dict[str, str]:
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise InvalidEvent("invalid_type", "properties must be a map of strings")
-        out = {}
+        out: dict[str, str] = {}
+        if not value:
+            return out
         for key, item in value.items():
             # JSON backfills carry numbers and booleans; the Avro map holds strings.
             if isinstance(item, bool):

@@ -17,14 +17,18 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # In a Python str every surrogate code point is a lone one: a valid pair decodes to one character.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# Fast paths: ``str.isprintable`` is False for every C0 control and every surrogate (Unicode Cc, Cs),
+# so printable text holds none of them; text that is not printable goes through the expressions.
 
 
 def has_lone_surrogate(text: str) -> bool:
-    return not text.isascii() and _SURROGATE.search(text) is not None
+    return not text.isascii() and not text.isprintable() and _SURROGATE.search(text) is not None
 
 
 def strip_controls(text: str) -> str:
     """Text without NUL and the other C0 control characters (tab, LF and CR stay)."""
+    if text.isprintable():
+        return text
     return _CONTROL.sub("", text) if _CONTROL.search(text) else text
 
 
@@ -34,6 +38,8 @@ def storable(text: str) -> str:
     For what is kept as received (dead-letter payloads and details): the
     escape shows what was there and is plain ASCII.
     """
+    if type(text) is str and text.isprintable():
+        return text
     return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
