@@ -6,7 +6,9 @@ I/O and runs.
 """
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from functools import cached_property
+from typing import NamedTuple
 
 import apache_beam as beam
 
@@ -22,15 +24,29 @@ from journeys.transforms.parse import DEAD_LETTERS, EVENTS, ParseEvents
 from journeys.transforms.validate_events import ValidateEvents
 
 
-class JourneyOutputs(NamedTuple):
-    customers: beam.PCollection  # CustomerJourneys, one per customer
-    journeys: beam.PCollection  # Journey
-    page_views: beam.PCollection  # PageView
-    friction: beam.PCollection  # FrictionPoint
+class JourneyOutputs:
+    """``customers``: CustomerJourneys, one per customer. The row collections
+    are made when first asked for: a pipeline that writes rows from the
+    customers (pipelines/run.py) pays no per-row step for them."""
+
+    def __init__(self, customers: beam.PCollection):
+        self.customers = customers
+
+    @cached_property
+    def journeys(self) -> beam.PCollection:  # Journey
+        return self.customers | "Journeys" >> beam.FlatMap(lambda c: c.journeys)
+
+    @cached_property
+    def page_views(self) -> beam.PCollection:  # PageView
+        return self.customers | "PageViews" >> beam.FlatMap(lambda c: c.page_views)
+
+    @cached_property
+    def friction(self) -> beam.PCollection:  # FrictionPoint
+        return self.customers | "FrictionPoints" >> beam.FlatMap(lambda c: c.friction)
 
 
 class Ingested(NamedTuple):
-    events: beam.PCollection  # Event, unique event_id, passed the events suite
+    events: beam.PCollection  # list[Event]: unique event_ids, passed the events suite
     dead_letters: beam.PCollection  # DeadLetter
     quality_runs: beam.PCollection | None = None  # one quality_runs row (dict) for the events suite
     # QualityResult of each batch that failed a ``fail`` expectation, when not raised in the pipeline
@@ -39,7 +55,7 @@ class Ingested(NamedTuple):
 
 def read_raw(p: beam.Pipeline, source: Source, config: Config,
              ranges: Sequence[PartitionRange] = (), files: Sequence[InputFile] = ()) -> beam.PCollection:
-    """``files``: a file source's files as the driver expanded them (default: expand its glob here)."""
+    """Lists of raw messages; ``files``: a file source's files as the driver expanded them (default: its glob)."""
     if source.kind == KAFKA:
         return p | "ReadKafka" >> ReadKafkaMessages(source.location, ranges, config.kafka,
                                                     config.topics.by_channel_topic())
@@ -73,12 +89,9 @@ def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
 
 
 def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None) -> JourneyOutputs:
-    """``history_url``: a warehouse whose stored events complete the customers this run touches."""
+    """``events``: lists of events (transforms/batches.py); ``history_url``: a warehouse whose
+    stored events complete the customers this run touches."""
     customers = (events
                  | "StitchIdentities" >> StitchIdentities(history_url)
                  | "SessioniseJourneys" >> SessioniseJourneys(config, history_url))
-    return JourneyOutputs(
-        customers,
-        customers | "Journeys" >> beam.FlatMap(lambda c: c.journeys),
-        customers | "PageViews" >> beam.FlatMap(lambda c: c.page_views),
-        customers | "FrictionPoints" >> beam.FlatMap(lambda c: c.friction))
+    return JourneyOutputs(customers)

@@ -31,6 +31,7 @@ from journeys.core.summary import DEAD_LETTER_PREFIX, RunSummary
 from journeys.pipelines.run import RunRequest, land_raw
 from journeys.pipelines.sources import KAFKA, Source
 from journeys.rules import masking
+from journeys.transforms.batches import chunked
 from journeys.transforms.kafka_read import PartitionRange, commit_offsets
 from journeys.transforms.parse import NAMESPACE
 from journeys.wire.decode import RawMessage
@@ -63,8 +64,8 @@ def summary_counters(summary: RunSummary) -> dict[str, int]:
 
 def land_messages(request: RunRequest, messages: list[RawMessage], run_dir: Path, started_ms: int) -> RunSummary:
     """The bounded pipeline (``run.land_raw``) over one pane's messages, in this process."""
-    return land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(messages), run_dir, started_ms,
-                    request.source.location)
+    return land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(list(chunked(messages))), run_dir,
+                    started_ms, request.source.location)
 
 
 def _init_landing_process(config: Config, parent: int) -> None:

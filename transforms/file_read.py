@@ -15,6 +15,7 @@ import fastavro
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
+from journeys.transforms.batches import chunked
 from journeys.wire.decode import JSON, UNREADABLE, RawMessage, RawRecord
 
 AVRO_SUFFIX = ".avro"
@@ -95,18 +96,19 @@ class _ReadFileFn(beam.DoFn):
         file = InputFile(*element)
         # Compression as fileio.ReadMatches opens files: by suffix (``.gz`` ...).
         with FileSystems.open(file.path, compression_type=CompressionTypes.AUTO) as stream:
-            yield from read_event_file(file.path, stream, file.modified_ms, source=file.key)
+            yield from chunked(read_event_file(file.path, stream, file.modified_ms, source=file.key))
 
 
 class ReadEventFiles(beam.PTransform):
-    """PBegin -> PCollection[RawMessage | RawRecord] for every file matching ``pattern``.
+    """PBegin -> PCollection[list[RawMessage | RawRecord]] for every file matching ``pattern``.
 
     ``pattern`` is a path or glob, expanded here in the driver when the
     pipeline is built (expand_files), or files the driver expanded already.
     Each record's ``source`` is its file's canonical key (``file:`` + resolved
     absolute path, or the URL), however the pattern was spelled. Bounded;
-    global window; one element per non-blank line or Avro record. Fails at
-    start, naming the pattern, when nothing matches.
+    global window; one record per non-blank line or Avro record. Fails at
+    start, naming the pattern, when nothing matches. Elements are lists of up
+    to MESSAGES_PER_ELEMENT consecutive records of one file (transforms/batches.py).
     """
 
     def __init__(self, pattern: str | Sequence[InputFile]):

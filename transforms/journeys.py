@@ -1,8 +1,10 @@
 """StitchIdentities and SessioniseJourneys: events to per-customer journeys.
 
-Two shuffles, each moving batches rather than single events: events grouped
-by device, which decides the device's customer; device batches grouped by
-customer, whose journeys are built in one pass by a pure function.
+Two shuffles, each moving lists by a shard of their key rather than single
+events (transforms/batches.py): events grouped by device, which decides the
+device's customer; device batches grouped by customer, whose journeys are
+built in one pass by a pure function. Warehouse look-ups are made for up to
+BATCH_SIZE devices or customers at once.
 
 With ``history`` (a warehouse URL), a bounded run that sees only new events
 rebuilds every customer it touches from all of that customer's stored events
@@ -21,7 +23,8 @@ from journeys.core.events import Event
 from journeys.rules import masking
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
-from journeys.transforms.history_reads import ReadsHistoryInBatches
+from journeys.transforms.batches import by_shard, chunked, flatten
+from journeys.transforms.history_reads import BATCH_SIZE, ReadsHistory
 
 NAMESPACE = "journeys"
 
@@ -36,12 +39,18 @@ class DeviceMoved(NamedTuple):
     anonymous_id: str
 
 
-class _LinkDeviceFn(ReadsHistoryInBatches):
-    def keep(self, keyed):
-        device, events = keyed
-        return device, list(events)
+class _LinkDevicesFn(ReadsHistory):
+    def process(self, keyed):
+        _, batches = keyed
+        by_device: dict[str, list[Event]] = {}
+        for event in flatten(batches):
+            by_device.setdefault(event.anonymous_id, []).append(event)
+        produced = []
+        for devices in chunked(by_device.items(), BATCH_SIZE):
+            produced += self._link(devices)
+        yield from by_shard(produced, key=_customer_of)
 
-    def answer(self, devices):
+    def _link(self, devices):
         stored, previous = {}, {}
         if self.history:
             ids = [device for device, _ in devices]
@@ -51,19 +60,24 @@ class _LinkDeviceFn(ReadsHistoryInBatches):
         for device, events in devices:
             events = events + stored.get(device, [])
             customer = device_customer(events)
-            produced = [(customer, DeviceBatch(device, tuple(events)))]
+            out.append((customer, DeviceBatch(device, tuple(events))))
             if previous.get(device) and previous[device] != customer:
-                produced.append((previous[device], DeviceMoved(device)))
-            out.append(produced)
+                out.append((previous[device], DeviceMoved(device)))
         return out
 
 
-class StitchIdentities(beam.PTransform):
-    """PCollection[Event] -> PCollection[(customer_id, DeviceBatch | DeviceMoved)].
+def _customer_of(item: tuple[str, DeviceBatch | DeviceMoved]) -> str:
+    return item[0]
 
-    Groups by anonymous_id in the input's windowing; a device's customer is
-    its latest user_id (any channel), else its anonymous_id. Emits when the
-    device group fires (once per window in a bounded run).
+
+class StitchIdentities(beam.PTransform):
+    """PCollection[list[Event]] -> PCollection[(shard, list[(customer_id, DeviceBatch | DeviceMoved)])].
+
+    Groups by a shard of anonymous_id (transforms/batches.py) in the input's
+    windowing; a device's customer is its latest user_id (any channel), else
+    its anonymous_id. Emits, per device shard, its devices grouped by the
+    shard of their customer, when the group fires (once per window in a
+    bounded run).
     """
 
     def __init__(self, history_url: str | None = None):
@@ -72,12 +86,16 @@ class StitchIdentities(beam.PTransform):
 
     def expand(self, events):
         return (events
-                | "KeyByDevice" >> beam.Map(lambda e: (e.anonymous_id, e))
+                | "ShardByDevice" >> beam.FlatMap(by_shard, key=_device_of)
                 | "GroupByDevice" >> beam.GroupByKey()
-                | "LinkDeviceToCustomer" >> beam.ParDo(_LinkDeviceFn(self._history_url)))
+                | "LinkDeviceToCustomer" >> beam.ParDo(_LinkDevicesFn(self._history_url)))
 
 
-class _BuildFn(ReadsHistoryInBatches):
+def _device_of(event: Event) -> str:
+    return event.anonymous_id
+
+
+class _BuildFn(ReadsHistory):
     def __init__(self, config: Config, history_url: str | None):
         super().__init__(history_url)
         self._config = config
@@ -89,24 +107,29 @@ class _BuildFn(ReadsHistoryInBatches):
         # A worker process starts with the default masking settings: friction details and pages are masked here.
         masking.configure(self._config.masking)
 
-    def keep(self, keyed):
-        customer_id, items = keyed
-        items = list(items)
-        batches = [i for i in items if isinstance(i, DeviceBatch)]
-        moved = {i.anonymous_id for i in items if isinstance(i, DeviceMoved)}
-        return customer_id, batches, moved
+    def process(self, keyed):
+        _, groups = keyed
+        batches: dict[str, list[DeviceBatch]] = {}
+        moved: dict[str, set[str]] = {}
+        for customer_id, item in flatten(groups):
+            batches.setdefault(customer_id, [])
+            if isinstance(item, DeviceBatch):
+                batches[customer_id].append(item)
+            else:
+                moved.setdefault(customer_id, set()).add(item.anonymous_id)
+        for customers in chunked(batches.items(), BATCH_SIZE):
+            yield from self._build(customers, moved)
 
-    def answer(self, customers):
+    def _build(self, customers, moved):
         others: dict[str, set[str]] = {}
         stored: dict[str, list[Event]] = {}
         if self.history:
-            devices = self.history.devices_of_customers([customer_id for customer_id, _, _ in customers])
-            for customer_id, batches, moved in customers:
+            devices = self.history.devices_of_customers([customer_id for customer_id, _ in customers])
+            for customer_id, batches in customers:
                 present = {b.anonymous_id for b in batches}
-                others[customer_id] = set(devices.get(customer_id, ())) - present - moved
+                others[customer_id] = set(devices.get(customer_id, ())) - present - moved.get(customer_id, set())
             stored = self.history.device_events_by_device(set().union(*others.values()))
-        out = []
-        for customer_id, batches, _ in customers:
+        for customer_id, batches in customers:
             events = [event for batch in batches for event in batch.events]
             for device in sorted(others.get(customer_id, ())):
                 events += stored.get(device, [])
@@ -114,14 +137,13 @@ class _BuildFn(ReadsHistoryInBatches):
             self._journeys.inc(len(built.journeys))
             self._views.inc(len(built.page_views))
             self._friction.inc(len(built.friction))
-            out.append([built])
-        return out
+            yield built
 
 
 class SessioniseJourneys(beam.PTransform):
-    """PCollection[(customer_id, DeviceBatch | DeviceMoved)] -> PCollection[CustomerJourneys], one per customer.
+    """StitchIdentities' output -> PCollection[CustomerJourneys], one per customer.
 
-    Groups by customer and builds every journey, page view and friction point
+    Groups by the shard of the customer and builds every journey, page view and friction point
     of the customer at once, in event time: arrival order does not matter,
     and a late event that bridges two journeys gives one merged journey when
     the group fires again (accumulating panes re-emit the whole customer; the
@@ -136,5 +158,5 @@ class SessioniseJourneys(beam.PTransform):
 
     def expand(self, device_batches):
         return (device_batches
-                | "GroupByCustomer" >> beam.GroupByKey()
+                | "GroupByCustomerShard" >> beam.GroupByKey()
                 | "BuildCustomerJourneys" >> beam.ParDo(_BuildFn(self._config, self._history_url)))

@@ -11,13 +11,15 @@ after the run's output is written (contract section 6). Every consumer here
 from __future__ import annotations
 
 import time
-from typing import Iterable, Mapping, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 import apache_beam as beam
 from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from journeys.core.config import KafkaConfig
+from journeys.transforms.batches import MESSAGES_PER_ELEMENT
 from journeys.transforms.kafka_clients import explained_kafka_errors, new_consumer
 from journeys.wire.decode import AVRO, RawMessage
 
@@ -92,6 +94,7 @@ class _ReadPartitionRangeFn(beam.DoFn):
         self._consumer.seek(tp, part.start)
         channel = self._channel_by_topic.get(part.topic)
         position, last_progress = part.start, time.monotonic()
+        batch: list[RawMessage] = []
         while position < part.stop:
             batches = self._consumer.poll(timeout_ms=self._kafka.poll_timeout_ms)
             if not batches:
@@ -105,19 +108,28 @@ class _ReadPartitionRangeFn(beam.DoFn):
                     position = part.stop
                     break
                 position = message.offset + 1
-                self._read.inc()
-                yield RawMessage(source=part.topic, partition=part.partition, offset=message.offset,
-                                 value=message.value or b"", framing=AVRO, key=message.key,
-                                 timestamp_ms=message.timestamp, channel=channel)
+                batch.append(RawMessage(source=part.topic, partition=part.partition, offset=message.offset,
+                                        value=message.value or b"", framing=AVRO, key=message.key,
+                                        timestamp_ms=message.timestamp, channel=channel))
+            if len(batch) >= MESSAGES_PER_ELEMENT:
+                yield from self._emit(batch)
+                batch = []
             # Compacted topics have gaps: the consumer's position is the truth.
             position = max(position, self._consumer.position(tp))
+        yield from self._emit(batch)
+
+    def _emit(self, batch: list[RawMessage]):
+        if batch:
+            self._read.inc(len(batch))
+            yield batch
 
     def teardown(self):
         self._consumer.close()
 
 
 class ReadKafkaMessages(beam.PTransform):
-    """PBegin -> PCollection[RawMessage], one element per message in the planned ranges.
+    """PBegin -> PCollection[list[RawMessage]]: every message in the planned ranges, in lists
+    (transforms/batches.py) of up to MESSAGES_PER_ELEMENT consecutive messages of one partition.
 
     Bounded; global window; each message is emitted once per successful bundle.
     """

@@ -1,6 +1,8 @@
 """ParseEvents: raw input to validated events, with a dead-letter output."""
 from __future__ import annotations
 
+from collections import Counter
+
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
@@ -33,23 +35,30 @@ class _DecodeFn(beam.DoFn):
         self._rules = EventRules(self._validation, now_ms=self._run_started_ms,
                                  user_id_map=masking.pseudonymiser(self._masking))
 
-    def process(self, item):
-        self._input.inc()
-        result = to_event_or_dead_letter(item, self._catalog, self._rules, self._run_started_ms)
-        if isinstance(result, DeadLetter):
-            self._dead.inc()
-            Metrics.counter(NAMESPACE, f"dead_letter.{result.reason}").inc()
-            yield beam.pvalue.TaggedOutput(DEAD_LETTERS, result)
-        else:
-            self._decoded.inc()
-            yield result
+    def process(self, batch):
+        events, dead = [], []
+        for item in batch:
+            result = to_event_or_dead_letter(item, self._catalog, self._rules, self._run_started_ms)
+            (dead if isinstance(result, DeadLetter) else events).append(result)
+        self._input.inc(len(batch))
+        self._decoded.inc(len(events))
+        if events:
+            yield events
+        if dead:
+            self._dead.inc(len(dead))
+            for reason, n in Counter(d.reason for d in dead).items():
+                Metrics.counter(NAMESPACE, f"dead_letter.{reason}").inc(n)
+            yield from (beam.pvalue.TaggedOutput(DEAD_LETTERS, d) for d in dead)
 
 
 class ParseEvents(beam.PTransform):
-    """PCollection[RawMessage | RawRecord] -> {EVENTS: Event, DEAD_LETTERS: DeadLetter}.
+    """PCollection[list[RawMessage | RawRecord]] -> {EVENTS: list[Event], DEAD_LETTERS: DeadLetter}.
 
-    Element-wise: keeps the input's windowing, emits as each element arrives,
-    and every input lands in exactly one of the two outputs. ``run_started_ms``
+    Batch-wise (transforms/batches.py): each input list gives one list of its
+    events (none if it has no event) and its dead letters one by one (they are
+    rare, and the steps after them are per dead letter). Keeps the input's
+    windowing, emits as each element arrives, and every input message lands in
+    exactly one of the two outputs. ``run_started_ms``
     anchors the "more than 1 day in the future" rule, so a re-run decides alike.
     ``masking_config``: phone regions and user_id pseudonyms; by default the
     settings this process was configured with (``masking.configure``).

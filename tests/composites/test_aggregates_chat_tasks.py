@@ -23,8 +23,8 @@ from journeys.pipelines.runners import make_runner
 from journeys.rules import daily_chat_tasks as dct
 from journeys.rules.conversations import summarise_conversations
 from journeys.rules.journey_builder import build_customer_journeys
-from journeys.rules.tasks import task_attempts
 from journeys.rules.sessionise import journey_id, split_journeys, unique_events
+from journeys.rules.tasks import task_attempts
 from journeys.transforms.aggregates import AggregateDaily
 
 CONFIG = Config()

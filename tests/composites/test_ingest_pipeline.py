@@ -45,9 +45,9 @@ def test_events_and_dead_letters_split_and_duplicates_drop():
         RawMessage("f.jsonl", 0, 1, b'{"event_id": "d", "channel": "web"}', framing=JSON),
     ]
     with pipeline() as p:
-        out = build_ingest(p | beam.Create(messages), CONFIG, run_started_ms=NOW_MS)
+        out = build_ingest(p | beam.Create([messages[:3], messages[3:]]), CONFIG, run_started_ms=NOW_MS)
         # "a" twice: the first read (partition 0 offset 0 before partition 1) wins.
-        assert_that(out.events | beam.Map(lambda e: (e.event_id, e.source, e.partition, e.offset)),
+        assert_that(out.events | beam.FlatMap(lambda b: [(e.event_id, e.source, e.partition, e.offset) for e in b]),
                     equal_to([("a", "web.events", 0, 0), ("b", "chat.events", 0, 0)]), label="Events")
         assert_that(out.dead_letters | beam.Map(lambda d: (d.source, d.offset, d.reason)),
                     equal_to([("web.events", 1, "unknown_schema_id"), ("app.events", 0, "channel_mismatch"),
@@ -59,11 +59,11 @@ def test_first_read_wins_whatever_the_arrival_order():
     later = first._replace(offset=9, element_id="later")
     other = first._replace(source="s", element_id="other-topic")  # "s" < "t": read first by position
     with pipeline() as p:
-        kept = p | beam.Create([later, first, later]) | DropDuplicateEvents()
-        assert_that(kept | beam.Map(lambda e: e.element_id), equal_to(["first"]))
+        kept = p | beam.Create([[later], [first, later]]) | DropDuplicateEvents()
+        assert_that(kept | beam.FlatMap(lambda b: [e.element_id for e in b]), equal_to(["first"]))
     with pipeline() as p:
-        kept = p | beam.Create([later, first, other]) | DropDuplicateEvents()
-        assert_that(kept | beam.Map(lambda e: e.element_id), equal_to(["other-topic"]))
+        kept = p | beam.Create([[later, first], [other]]) | DropDuplicateEvents()
+        assert_that(kept | beam.FlatMap(lambda b: [e.element_id for e in b]), equal_to(["other-topic"]))
 
 
 def test_jsonl_and_avro_container_files_read_through_the_same_path(tmp_path):
@@ -79,7 +79,7 @@ def test_jsonl_and_avro_container_files_read_through_the_same_path(tmp_path):
         ])
     with pipeline() as p:
         out = build_ingest(read_raw(p, Source(FILE, str(tmp_path / "*")), CONFIG), CONFIG, run_started_ms=NOW_MS)
-        assert_that(out.events | beam.Map(lambda e: (e.event_id, e.offset)),
+        assert_that(out.events | beam.FlatMap(lambda b: [(e.event_id, e.offset) for e in b]),
                     equal_to([("j1", 1), ("j2", 5), ("v1", 1)]), label="Events")
         assert_that(out.dead_letters | beam.Map(lambda d: (d.source.rsplit("/", 1)[-1], d.offset, d.reason)),
                     equal_to([("events.jsonl", 3, "invalid_json"), ("archive.avro", 2, "event_time_too_old")]),

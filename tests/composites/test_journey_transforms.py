@@ -36,7 +36,7 @@ def cross_channel_events():
 
 def test_identities_are_stitched_across_channels_into_journeys():
     with TestPipeline(runner=make_runner()) as p:
-        built = build_journeys(p | beam.Create(cross_channel_events()), CONFIG)
+        built = build_journeys(p | beam.Create([cross_channel_events()]), CONFIG)
         assert_that(built.journeys | beam.Map(lambda j: (j.customer_id, j.channels, j.event_count)),
                     equal_to([("cust-1", "web,app,chat", 6), ("cookie-2", "web", 1), ("cookie-2", "web", 1)]),
                     label="Journeys")
@@ -48,7 +48,7 @@ def test_arrival_order_does_not_matter():
     events = cross_channel_events()
     expected = build_customer_journeys("cust-1", [e for e in events if e.anonymous_id != "cookie-2"], CONFIG)
     with TestPipeline(runner=make_runner()) as p:
-        built = build_journeys(p | beam.Create(list(reversed(events))), CONFIG)
+        built = build_journeys(p | beam.Create([[e] for e in reversed(events)]), CONFIG)
         assert_that(built.customers | beam.Filter(lambda c: c.journeys[0].customer_id == "cust-1"),
                     equal_to([expected]))
 
@@ -102,7 +102,8 @@ def test_late_bridging_event_merges_two_journeys_and_replaces_both_rows(tmp_path
         events = (p | stream
                   | "EveryArrival" >> beam.WindowInto(
                       window.GlobalWindows(), trigger=trigger.Repeatedly(trigger.AfterCount(1)),
-                      accumulation_mode=trigger.AccumulationMode.ACCUMULATING))
+                      accumulation_mode=trigger.AccumulationMode.ACCUMULATING)
+                  | "OneEventLists" >> beam.Map(lambda e: [e]))
         assert_that(build_journeys(events, CONFIG).customers | beam.ParDo(_WithPane()), check)
 
     con = duckdb.connect(str(warehouse))

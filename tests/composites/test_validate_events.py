@@ -20,11 +20,11 @@ def broken_batch():
 
 def test_broken_events_are_quarantined_and_one_quality_runs_row_is_made():
     p = TestPipeline(runner=make_runner())
-    out = (p | beam.Create(broken_batch())
+    out = (p | beam.Create([[e] for e in broken_batch()])
            | ValidateEvents(policy=str(STRICT_POLICY), parameters=params(), run_id="run-1", checked_at_ms=T0,
                             max_batch_size=2))
     # 4 has an event type outside the contract's lists: reported (policy "report"), kept
-    assert_that(out.events | "Ids" >> beam.Map(lambda e: e.offset), equal_to([1, 4, 6]), label="valid")
+    assert_that(out.events | "Ids" >> beam.FlatMap(lambda b: [e.offset for e in b]), equal_to([1, 4, 6]), label="valid")
     assert_that(out.dead_letters | "Reasons" >> beam.Map(lambda d: (d.offset, d.reason)), equal_to([
         (2, "quality:expect_column_values_to_be_between:csat_score"),
         (3, "quality:expect_column_values_to_be_between:revenue"),
@@ -45,7 +45,7 @@ def test_fail_policy_fails_the_pipeline():
     policy = Policy(suites={"events": {"default": QUARANTINE,
                                        "expectations": {"expect_column_values_to_be_between:revenue": FAIL}}})
     p = TestPipeline(runner=make_runner())
-    _ = p | beam.Create(broken_batch()) | ValidateEvents(policy=policy, parameters=params())
+    _ = p | beam.Create([broken_batch()]) | ValidateEvents(policy=policy, parameters=params())
     with pytest.raises(Exception, match="revenue"):
         p.run().wait_until_finish()
 
@@ -53,7 +53,7 @@ def test_fail_policy_fails_the_pipeline():
 def test_gx_context_and_suite_are_built_once_per_worker_not_per_batch():
     events = [event(i) for i in range(400)]
     p = TestPipeline(runner=make_runner())
-    out = p | beam.Create(events) | ValidateEvents(parameters=params(), min_batch_size=10, max_batch_size=10)
+    out = p | beam.Create([[e] for e in events]) | ValidateEvents(parameters=params(), min_batch_size=10, max_batch_size=10)
     batches = out.results | beam.combiners.Count.Globally()
     assert_that(batches, equal_to([40]))
     result = p.run()
