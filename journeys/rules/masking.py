@@ -190,6 +190,11 @@ def _regions(regions: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(_settings.phone_regions if regions is None else regions)
 
 
+def phone_regions() -> tuple[str, ...]:
+    """The regions whose national phone formats this process masks (``masking.phone_regions``)."""
+    return _regions(None)
+
+
 def mask_text(text: str | None, regions: tuple[str, ...] | None = None) -> str | None:
     """Free text with personal data masked, plain or URL-encoded."""
     if not text:

@@ -1,18 +1,25 @@
 """What "the page" of an event is (contract section 3)."""
 from __future__ import annotations
 
+import functools
 from urllib.parse import urlsplit
 
 from journeys.core.events import Event
-from journeys.rules.masking import mask_text, mask_url
+from journeys.rules.masking import mask_text, mask_url, phone_regions
 
 
 def url_path(url: str | None) -> str | None:
     """The URL's path without query string or fragment ("/" for a bare host), masked."""
     if not url:
         return None
+    return _masked_path(url, phone_regions())
+
+
+@functools.lru_cache(maxsize=65_536)
+def _masked_path(url: str, regions: tuple[str, ...]) -> str | None:
+    # Every event of a page repeats its URL: the cache (keyed by the masking regions too) makes them cheap.
     try:
-        return mask_url(urlsplit(url).path or "/")
+        return mask_url(urlsplit(url).path or "/", regions)
     except ValueError:
         return None
 
