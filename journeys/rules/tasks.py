@@ -86,6 +86,11 @@ class _Rule:
         self.exact_pages = frozenset(p for p in rule.pages if not p.endswith("/"))
         self.page_prefixes = tuple(p if p.endswith("/") else p + "/" for p in rule.pages)
         self.signals = tuple(signal.partition(":")[::2] for signal in rule.completion)
+        # Every signal wants one event type: "page:..." a page_view, "screen:..." a screen_view, else its own.
+        self.signals_by_type: dict[str, list[tuple[str, str]]] = {}
+        for kind, value in self.signals:
+            wanted = {"page": "page_view", "screen": "screen_view"}.get(kind, kind) if value else kind
+            self.signals_by_type.setdefault(wanted, []).append((kind, value))
 
     def matches_page(self, page: str) -> bool:
         return page in self.exact_pages or page.startswith(self.page_prefixes)
@@ -101,7 +106,8 @@ class _Rule:
                 or (event.form_id is not None and event.form_id in rule.form_ids))
 
     def completed_by(self, event: Event, page: str | None) -> bool:
-        return any(_completes(event, page, kind, value) for kind, value in self.signals)
+        signals = self.signals_by_type.get(event.event_type)
+        return signals is not None and any(_completes(event, page, kind, value) for kind, value in signals)
 
 
 class _Rules:
@@ -149,11 +155,18 @@ def _indexed(rules: tuple[TaskRule, ...]) -> _Rules:
     return _Rules(rules)
 
 
+_last_index: list = [None, None]  # the rules last indexed and their index: the same rules come every call
+
+
 def _rules_index(rules: Sequence[TaskRule]) -> _Rules:
+    if rules is _last_index[0] and type(rules) is tuple:  # a tuple of frozen rules cannot change
+        return _last_index[1]
     try:
-        return _indexed(tuple(rules))
+        index = _indexed(tuple(rules))
     except TypeError:  # a rule with an unhashable value: index it for this call only
         return _Rules(rules)
+    _last_index[:] = [rules, index]
+    return index
 
 
 def task_attempts(journey_events: Sequence[Event], journey: Journey, friction: Sequence[FrictionPoint],
