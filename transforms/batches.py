@@ -7,6 +7,7 @@ element per shard and bundle crosses each shuffle instead of one per event.
 """
 from __future__ import annotations
 
+import pickle
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
@@ -38,12 +39,25 @@ def shard_of(key: str, shards: int = SHARDS) -> int:
     return zlib.crc32(key.encode("utf-8", "surrogatepass")) % shards
 
 
-def by_shard(items: Iterable[T], key: Callable[[T], str], shards: int = SHARDS) -> list[tuple[int, list[T]]]:
-    """``items`` split into (shard, items of that shard), each shard once, in first-seen order."""
+def by_shard(items: Iterable[T], key: Callable[[T], str], shards: int = SHARDS) -> list[tuple[int, bytes]]:
+    """``items`` split into (shard, that shard's items packed), each shard once, in first-seen order.
+
+    Packed: one pickle of the whole list. Beam's default coder would pickle
+    each event on its own, its class's name included, at every shuffle.
+    """
     groups: dict[int, list[T]] = {}
     for item in items:
         groups.setdefault(shard_of(key(item), shards), []).append(item)
-    return list(groups.items())
+    return [(shard, pack(group)) for shard, group in groups.items()]
+
+
+def pack(items: list) -> bytes:
+    return pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpacked(blobs: Iterable[bytes]) -> list:
+    """The items of every packed list, in order."""
+    return [item for blob in blobs for item in pickle.loads(blob)]  # noqa: S301 (our own shuffle's bytes)
 
 
 def flatten(groups: Iterable[Iterable[T]]) -> list[T]:

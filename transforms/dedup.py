@@ -7,7 +7,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from journeys.core.events import Event
-from journeys.transforms.batches import by_shard
+from journeys.transforms.batches import by_shard, unpacked
 
 NAMESPACE = "journeys"
 
@@ -31,8 +31,8 @@ class _FirstPerEventIdFn(beam.DoFn):
         self._processed = Metrics.counter(NAMESPACE, "processed")
 
     def process(self, keyed):
-        _, batches = keyed
-        events, seen = first_events(batches)
+        _, packed = keyed
+        events, seen = first_events([unpacked(packed)])
         self._duplicates.inc(seen - len(events))
         self._processed.inc(len(events))
         if events:

@@ -23,7 +23,7 @@ from journeys.core.events import Event
 from journeys.rules import masking
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
-from journeys.transforms.batches import by_shard, chunked, flatten
+from journeys.transforms.batches import by_shard, chunked, unpacked
 from journeys.transforms.history_reads import BATCH_SIZE, ReadsHistory
 
 NAMESPACE = "journeys"
@@ -41,9 +41,9 @@ class DeviceMoved(NamedTuple):
 
 class _LinkDevicesFn(ReadsHistory):
     def process(self, keyed):
-        _, batches = keyed
+        _, packed = keyed
         by_device: dict[str, list[Event]] = {}
-        for event in flatten(batches):
+        for event in unpacked(packed):
             by_device.setdefault(event.anonymous_id, []).append(event)
         produced = []
         for devices in chunked(by_device.items(), BATCH_SIZE):
@@ -71,7 +71,7 @@ def _customer_of(item: tuple[str, DeviceBatch | DeviceMoved]) -> str:
 
 
 class StitchIdentities(beam.PTransform):
-    """PCollection[list[Event]] -> PCollection[(shard, list[(customer_id, DeviceBatch | DeviceMoved)])].
+    """PCollection[list[Event]] -> PCollection[(shard, packed list[(customer_id, DeviceBatch | DeviceMoved)])].
 
     Groups by a shard of anonymous_id (transforms/batches.py) in the input's
     windowing; a device's customer is its latest user_id (any channel), else
@@ -108,10 +108,10 @@ class _BuildFn(ReadsHistory):
         masking.configure(self._config.masking)
 
     def process(self, keyed):
-        _, groups = keyed
+        _, packed = keyed
         batches: dict[str, list[DeviceBatch]] = {}
         moved: dict[str, set[str]] = {}
-        for customer_id, item in flatten(groups):
+        for customer_id, item in unpacked(packed):
             batches.setdefault(customer_id, [])
             if isinstance(item, DeviceBatch):
                 batches[customer_id].append(item)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import orjson
+
 from journeys.core.events import Event, event_to_record
 from journeys.rules.masking import mask_text, mask_url
 from journeys.wire.decode import DeadLetter
@@ -15,6 +17,15 @@ from journeys.wire.decode import DeadLetter
 TEXT_FIELDS = ("page_title", "screen_name", "element_id", "form_id", "search_query", "error_type",
                "error_code", "intent", "utm_source", "utm_medium", "utm_campaign")
 URL_FIELDS = ("page_url", "referrer")
+
+
+def to_json(value) -> str:
+    """``value`` as one line of JSON: orjson (a tenth of json's time), or json for what orjson refuses
+    (integers beyond 64 bits, lone surrogates), so any value still gives a line."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
 
 
 def stored_event(event: Event) -> dict:
@@ -30,7 +41,7 @@ def stored_event(event: Event) -> dict:
 
 def event_row(event: Event) -> str:
     """An ``events`` table row as a JSON line."""
-    return json.dumps({"event_id": event.event_id, "event_type": event.event_type, "channel": event.channel,
+    return to_json({"event_id": event.event_id, "event_type": event.event_type, "channel": event.channel,
                        "event_time": event.event_time, "anonymous_id": event.anonymous_id,
                        "user_id": event.user_id, "record": stored_event(event), "source": event.source,
                        "partition": event.partition, "offset": event.offset})
@@ -38,16 +49,16 @@ def event_row(event: Event) -> str:
 
 def dead_letter_row(dead: DeadLetter) -> str:
     """A ``dead_letters`` table row as a JSON line (the raw bytes stay out)."""
-    return json.dumps({"source": dead.source, "partition": dead.partition, "offset": dead.offset,
+    return to_json({"source": dead.source, "partition": dead.partition, "offset": dead.offset,
                        "received_at": dead.received_at, "reason": dead.reason, "detail": dead.detail,
                        "payload": dead.payload})
 
 
 def model_row(row) -> str:
     """A journeys, page_views or friction_events row (a NamedTuple of the model) as a JSON line."""
-    return json.dumps(row._asdict())
+    return to_json(row._asdict())
 
 
 def customer_row(customer) -> str:
     """A rebuilt customer (CustomerJourneys) and its devices as a JSON line."""
-    return json.dumps({"customer_id": customer.customer_id, "devices": list(customer.devices)})
+    return to_json({"customer_id": customer.customer_id, "devices": list(customer.devices)})
