@@ -36,6 +36,7 @@ from journeys.warehouses import rows as landing
 from journeys.warehouses import warehouse_for
 from journeys.warehouses.base import read_run_tables
 from journeys.warehouses.history import stored_day_counts
+from journeys.warehouses.landing_batch import with_refusals
 from journeys.warehouses.quality_runs import recent_volume_counts
 
 
@@ -100,7 +101,8 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
     if warehouse:
         warehouse.land(run_dir)  # BigQuery: the driver's rows, then the MERGE script
     crash_if_asked("after_land")
-    return RunSummary.from_counters(counters(result))
+    # Rows the warehouse refused at landing are dead letters now (landing_batch): the arithmetic says so.
+    return with_refusals(RunSummary.from_counters(counters(result)), warehouse.refused if warehouse else ())
 
 
 def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_letter_bootstrap: str | None,

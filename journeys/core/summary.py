@@ -16,6 +16,8 @@ class RunSummary:
     journeys: int = 0
     page_views: int = 0
     friction_points: int = 0
+    # Computed rows (not inputs) the warehouse refused at landing, per table: dead letters landing_failed.
+    refused_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -35,5 +37,7 @@ class RunSummary:
         out = [f"input {self.input} = processed {self.processed} + duplicates {self.duplicates}"
                f" + dead letters {self.dead_letters} ({check})"]
         out += [f"  dead letter {reason}: {count}" for reason, count in self.dead_letter_reasons.items()]
+        out += [f"  landing refused {count} {table} row(s): dead letters landing_failed (computed, not inputs)"
+                for table, count in self.refused_rows.items()]
         out.append(f"journeys {self.journeys}, page views {self.page_views}, friction points {self.friction_points}")
         return out

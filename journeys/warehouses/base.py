@@ -15,6 +15,10 @@ PostgreSQL share the semantics:
 - journeys replace, for their customer, every stored journey they overlap in
   time (with its page views and friction rows): a journey that grew, or that
   merged two earlier ones after a late event, takes their place.
+
+A row the warehouse refuses (a data error, not a connection, lock or
+permission one) does not fail the landing: it is found, taken out and landed
+as a dead letter ``landing_failed`` with the rest (``landing_batch``).
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from journeys.core import tables
-from journeys.warehouses import landing_sql
+from journeys.warehouses import landing_batch, landing_sql
 
 MIGRATIONS_TABLE = tables.SCHEMA_MIGRATIONS.name
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -89,6 +93,19 @@ def column_value(column: str, value: Any) -> Any:
     return value
 
 
+# The run-only files the landing reads, in the columns it stages them in.
+RUN_FILE_COLUMNS = {"touched_days": ["day"], "customers": ["customer_id", "devices"]}
+
+
+def _converted(table: str, columns: list[str], row: dict) -> tuple:
+    """A run file's row as the driver takes it (ValueError, TypeError... for one that is not such a row)."""
+    if table == "touched_days":
+        return (date.fromisoformat(row["day"]),)
+    if table == "customers":
+        return row["customer_id"], [str(device) for device in row["devices"]]
+    return tuple(column_value(c, row.get(c)) for c in columns)
+
+
 def split_statements(sql: str) -> list[str]:
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
     return [s.strip() for s in body.split(";") if s.strip()]
@@ -123,6 +140,9 @@ class Warehouse(ABC):
 
     # -- shared ----------------------------------------------------------------
     placeholder = "?"  # the driver's parameter marker
+    # What the driver raises for a row it cannot store (landing_batch refuses the row); anything else fails the run.
+    data_errors: tuple[type[BaseException], ...] = ()
+    refused: tuple[landing_batch.Refusal, ...] = ()  # the last landing's refused rows, for the run summary
     dialect = "portable"  # SQL that DuckDB and PostgreSQL both run; "bigquery" where a query must differ
     # The landing's table names (landing_sql): stored tables by name, a run's rows in temp tables staged_<name>.
     names = landing_sql.Names(table=str, staged=lambda name: f"staged_{name}", quote=lambda column: f'"{column}"')
@@ -183,64 +203,103 @@ class Warehouse(ABC):
             con.close()
 
     def land(self, run_dir: Path) -> dict[str, int]:
-        """Applies a run's outputs in one transaction; returns rows staged per table."""
+        """Applies a run's outputs in one transaction; returns rows staged per table.
+
+        A row the warehouse refuses with one of ``data_errors`` (a value that
+        does not cast, a constraint; never a connection, lock or permission
+        error, which fails the landing as it is) is found and taken out, and
+        lands as a dead letter ``landing_failed`` with the rest
+        (landing_batch); ``self.refused`` lists them. Nothing extra when every
+        row lands.
+        """
         con = self.connect()
-        staged: dict[str, int] = {}
         try:
-            cursor = con.cursor()
-            days = [row["day"] for row in read_rows(run_files(run_dir, "touched_days"))]
-            if days:
-                self._clear_days(con, days)
-            for table in (*TABLE_KEYS, *JOURNEY_TABLES):
-                files = run_files(run_dir, table)
-                if not files and table not in JOURNEY_TABLES:
-                    continue
-                columns = self.columns(con, table)
-                rows = [tuple(column_value(c, row.get(c)) for c in columns) for row in read_rows(files)]
-                self.stage(con, table, columns, rows)
-                staged[table] = len(rows)
-                if table in TABLE_KEYS:
-                    self._upsert(cursor, table)
-            rebuilt = list(read_rows(run_files(run_dir, "customers")))
-            if rebuilt:
-                self._replace_customers(con, rebuilt)
-            if staged.get("journeys"):
-                self._replace_journeys(cursor)
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
+            batch = self._read_batch(con, Path(run_dir))
+            while isinstance(outcome := self._attempt(con, batch, commit=True), landing_batch.Failure):
+                batch = landing_batch.refuse_culprit(batch, outcome,
+                                                     lambda trial: self._attempt(con, trial, commit=False))
         finally:
             con.close()
+        self.refused = tuple(batch.refused)
+        return outcome
+
+    def _read_batch(self, con, run_dir: Path) -> landing_batch.Batch:
+        """The run's files as rows per table in the tables' columns (a line that does not convert is refused)."""
+        batch = landing_batch.Batch()
+        for table in ("touched_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers"):
+            columns = RUN_FILE_COLUMNS.get(table) or self.columns(con, table)
+            batch.columns[table] = columns
+            for path in run_files(run_dir, table):
+                received_ms = int(path.stat().st_mtime * 1000)
+                # Bytes that are not UTF-8 (a corrupted file) become lone surrogates, which the driver refuses.
+                with open(path, encoding="utf-8", errors="surrogateescape") as stream:
+                    for line in stream:
+                        if line.strip():
+                            batch.add(table, line, received_ms, lambda row: _converted(table, columns, row))
+        return batch
+
+    def _attempt(self, con, batch: landing_batch.Batch, commit: bool) -> dict[str, int] | landing_batch.Failure:
+        """One landing of ``batch``, committed or (a trial) rolled back: rows staged per table, or its Failure."""
+        step = ["touched_days"]  # the table whose step runs: where a data error belongs
+        try:
+            staged = self._apply(con, batch, step)
+        except BaseException as error:
+            con.rollback()
+            if isinstance(error, self.data_errors):
+                return landing_batch.Failure(step[0], error)
+            raise
+        (con.commit if commit else con.rollback)()
+        return staged
+
+    def _apply(self, con, batch: landing_batch.Batch, step: list[str]) -> dict[str, int]:
+        cursor = con.cursor()
+        staged: dict[str, int] = {}
+        days = batch.values("touched_days")
+        if days:
+            self._clear_days(con, [day for (day,) in days])
+        present = batch.staged_tables()
+        for table in (*TABLE_KEYS, *JOURNEY_TABLES):
+            if table not in present and table not in JOURNEY_TABLES:
+                continue
+            step[0] = table
+            rows = batch.values(table)
+            self.stage(con, table, batch.columns[table], rows)
+            staged[table] = len(rows)
+            if table in TABLE_KEYS:
+                self._upsert(cursor, table)
+        step[0] = "customers"
+        rebuilt = batch.values("customers")
+        if rebuilt:
+            self._replace_customers(con, rebuilt)
+        if staged.get("journeys"):
+            for table, statement in landing_sql.replace_journeys_by_table(self.names):
+                step[0] = table
+                cursor.execute(statement)
+            cursor.execute(f"DROP TABLE {landing_sql.REPLACED_JOURNEYS}")
         return staged
 
     def _upsert(self, cursor, table: str) -> None:
         for statement in landing_sql.upsert(self.names, table):
             cursor.execute(statement)
 
-    def _clear_days(self, con, days: list[str]) -> None:
+    def _clear_days(self, con, days: list[date]) -> None:
         """The run recomputed these days whole: their old daily rows go."""
         cursor = con.cursor()
         cursor.execute("CREATE TEMP TABLE staged_touched_days (day DATE PRIMARY KEY)")
         cursor.executemany(f"INSERT INTO staged_touched_days VALUES ({self.placeholder})",
-                           [[date.fromisoformat(d)] for d in sorted(set(days))])
+                           [[d] for d in sorted(set(days))])
         for statement in landing_sql.clear_days(self.names):
             cursor.execute(statement)
         cursor.execute("DROP TABLE staged_touched_days")
 
-    def _replace_customers(self, con, rebuilt: list[dict]) -> None:
-        """Customers rebuilt from their whole history lose every stored row first."""
+    def _replace_customers(self, con, rebuilt: list[tuple[str, list[str]]]) -> None:
+        """Customers (customer_id, devices) rebuilt from their whole history lose every stored row first."""
         cursor = con.cursor()
         cursor.execute("CREATE TEMP TABLE staged_customers (customer_id VARCHAR PRIMARY KEY)")
         cursor.executemany(f"INSERT INTO staged_customers VALUES ({self.placeholder})",
-                           [[c["customer_id"]] for c in rebuilt])
-        devices = [(device, c["customer_id"]) for c in rebuilt for device in c["devices"]]
+                           [[customer] for customer, _ in rebuilt])
+        devices = [(device, customer) for customer, devices in rebuilt for device in devices]
         self.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
         for statement in landing_sql.replace_customers(self.names):
             cursor.execute(statement)
         cursor.execute("DROP TABLE staged_customers")
-
-    def _replace_journeys(self, cursor) -> None:
-        for statement in landing_sql.replace_journeys(self.names):
-            cursor.execute(statement)
-        cursor.execute(f"DROP TABLE {landing_sql.REPLACED_JOURNEYS}")

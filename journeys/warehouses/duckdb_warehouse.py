@@ -12,6 +12,10 @@ PREFIX = "duckdb:"
 
 
 class DuckDBWarehouse(Warehouse):
+    # A cast or constraint DuckDB refuses, or a value Arrow cannot carry (a lone surrogate, an int beyond 64 bits).
+    data_errors = (duckdb.DataError, duckdb.IntegrityError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError,
+                   UnicodeError)
+
     def __init__(self, url: str):
         super().__init__(url)
         self.path = Path(url[len(PREFIX):])
@@ -35,11 +39,23 @@ class DuckDBWarehouse(Warehouse):
         raw.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS SELECT * FROM {table} LIMIT 0")
         if rows:
             # Arrow moves the rows in one call; DuckDB casts each column to the table's type.
-            batch = pa.Table.from_pylist([dict(zip(columns, row)) for row in rows])
+            batch = pa.table({c: _arrow_column([row[i] for row in rows]) for i, c in enumerate(columns)})
             raw.register("incoming_rows", batch)
             quoted = ", ".join(f'"{c}"' for c in columns)
             raw.execute(f"INSERT INTO staged_{table} ({quoted}) SELECT {quoted} FROM incoming_rows")
             raw.unregister("incoming_rows")
+
+
+def _arrow_column(values: list):
+    """A column typed as Arrow infers it; of mixed types or beyond 64 bits, as text (None stays null).
+
+    Then DuckDB's cast refuses exactly the values that do not fit the
+    column, each on its own, so a refused row is one row (landing_batch).
+    """
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if value is None else str(value) for value in values], pa.string())
 
 
 class _Connection:

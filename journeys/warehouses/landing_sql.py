@@ -67,17 +67,22 @@ def replace_customers(n: Names) -> list[str]:
 
 def replace_journeys(n: Names) -> list[str]:
     """Leaves the temp table ``replaced_journeys`` behind (the caller drops it, or the script's end does)."""
-    statements = [
-        f"CREATE TEMP TABLE {REPLACED_JOURNEYS} AS "
-        f"SELECT DISTINCT stored.journey_id FROM {n.table('journeys')} stored "
-        f"JOIN {n.staged('journeys')} staged ON stored.customer_id = staged.customer_id "
-        "AND (stored.journey_id = staged.journey_id "
-        "OR (stored.started_at <= staged.ended_at AND stored.ended_at >= staged.started_at))"]
+    return [statement for _, statement in replace_journeys_by_table(n)]
+
+
+def replace_journeys_by_table(n: Names) -> list[tuple[str, str]]:
+    """``replace_journeys`` as (table, statement): the journey table each statement writes or reads."""
+    steps = [("journeys",
+              f"CREATE TEMP TABLE {REPLACED_JOURNEYS} AS "
+              f"SELECT DISTINCT stored.journey_id FROM {n.table('journeys')} stored "
+              f"JOIN {n.staged('journeys')} staged ON stored.customer_id = staged.customer_id "
+              "AND (stored.journey_id = staged.journey_id "
+              "OR (stored.started_at <= staged.ended_at AND stored.ended_at >= staged.started_at))")]
     for table in JOURNEY_TABLES:
-        statements.append(f"DELETE FROM {n.table(table)} WHERE journey_id IN "
-                          f"(SELECT journey_id FROM {REPLACED_JOURNEYS})")
-        statements.append(f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)}")
-    return statements
+        steps.append((table, f"DELETE FROM {n.table(table)} WHERE journey_id IN "
+                             f"(SELECT journey_id FROM {REPLACED_JOURNEYS})"))
+        steps.append((table, f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)}"))
+    return steps
 
 
 def landing_steps(n: Names) -> list[str]:

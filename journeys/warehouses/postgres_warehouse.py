@@ -12,6 +12,8 @@ from journeys.warehouses.base import Warehouse
 
 class PostgresWarehouse(Warehouse):
     placeholder = "%s"
+    # Class 22 (a value that does not cast, NUL in text) and 23 (a constraint); a str psycopg cannot encode.
+    data_errors = (psycopg.DataError, psycopg.IntegrityError, UnicodeError)
 
     def connect(self):
         return psycopg.connect(self.url)

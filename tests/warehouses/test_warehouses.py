@@ -77,21 +77,8 @@ def test_migrations_are_recorded_and_applied_once(pg_schema):
     assert versions == [version for version, _, _ in migrations()]
 
 
-def test_a_failed_landing_leaves_nothing_behind(pg_schema, tmp_path):
-    base_url, schema = pg_schema
-    url = schema_url(base_url, schema)
-    warehouse = warehouse_for(url)
-    warehouse.migrate()
-    run_dir = tmp_path / "bad-run"
-    run_dir.mkdir()
-    (run_dir / "events-00000-of-00001.jsonl").write_text(
-        '{"event_id": "e1", "event_type": "page_view", "channel": "web", "event_time": 1767571200000, '
-        '"anonymous_id": "a", "user_id": null, "record": {}, "source": "f", "partition": 0, "offset": 1}\n')
-    (run_dir / "journeys-00000-of-00001.jsonl").write_text('{"journey_id": "j1"}\n')  # NOT NULL columns missing
-    with pytest.raises(psycopg.Error):
-        warehouse.land(run_dir)
-    with psycopg.connect(url) as con:
-        assert con.execute("SELECT count(*) FROM events").fetchone()[0] == 0  # the whole run rolled back
+# A landing that fails leaves nothing behind, and a row the warehouse refuses no longer fails it:
+# tests/warehouses/test_landing_refusals.py.
 
 
 def test_the_report_reads_the_same_from_both_warehouses(pg_schema, tmp_path):
