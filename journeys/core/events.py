@@ -6,7 +6,6 @@ letter (contract section 4). It is pure: the clock is passed in.
 """
 from __future__ import annotations
 
-import functools
 import math
 import operator
 from typing import Any, Callable, Mapping, NamedTuple
@@ -92,7 +91,7 @@ _USER_ID, _PROPERTIES, _REVENUE, _CONVERSATION_ID = (
 _REQUIRED_STRINGS = tuple(i for i, f in enumerate(REQUIRED) if f != "event_time")
 _STRINGS_AT = operator.itemgetter(*(i for i, f in enumerate(Event._fields) if f in _STRING_FIELDS))
 _INTS_AT = tuple(i for i, f in enumerate(Event._fields) if f in _INT_FIELDS)
-_is_value = functools.partial(operator.is_not, None)
+_RECORD_FIELDS = REQUIRED + _OPTIONAL_FIELDS
 _new_event = tuple.__new__
 _NO_PROPERTIES = Event._field_defaults["properties"]
 
@@ -109,6 +108,8 @@ class EventRules:
         self.max_string_bytes = config.max_string_bytes
         # No string of at most this many characters can be over max_string_bytes (4 bytes a character).
         self._quarter = config.max_string_bytes // 4
+        # An int event_time in this range passes parse_event_time and both bounds as it is.
+        self._plain_ms = (max(self.min_ms, AVRO_LONG[0]), min(self.max_ms, AVRO_LONG[1]))
 
     def event_from_record(self, record: Mapping[str, Any], *, channel: str | None = None,
                           source: str = "", partition: int = 0, offset: int = 0) -> Event:
@@ -118,28 +119,42 @@ class EventRules:
         record breaks several: missing fields, event_time, channel, the
         required strings, then each optional field in ``Event`` field order.
         """
-        if type(record) is not dict and not isinstance(record, Mapping):
+        if type(record) is dict:
+            row = list(map(record.get, _RECORD_FIELDS))  # a dict's get has no side effects: read all at once
+            required = row[:len(REQUIRED)]
+        elif isinstance(record, Mapping):
+            row, required = None, [record.get(f) for f in REQUIRED]
+        else:
             raise InvalidEvent("not_an_object", f"expected an object, got {type(record).__name__}")
-        get = record.get
-        row = [get(f) for f in REQUIRED]
-        if None in row or "" in row:
-            missing = [f for f in REQUIRED if get(f) in (None, "")]
+        if None in required or "" in required:
+            missing = [f for f in REQUIRED if record.get(f) in (None, "")]
             if missing:
                 raise InvalidEvent("missing_field", ",".join(missing))
-        row[_EVENT_TIME] = self._event_time(row[_EVENT_TIME])
-        event_channel = row[_CHANNEL]
+        millis = required[_EVENT_TIME]
+        if not (type(millis) is int and self._plain_ms[0] <= millis <= self._plain_ms[1]):
+            millis = self._event_time(millis)
+        event_channel = required[_CHANNEL]
         if event_channel not in CHANNELS:
             raise InvalidEvent("invalid_channel", f"{str(event_channel)[:64]!r} is not one of {CHANNELS}")
         if channel and channel != event_channel:
             raise InvalidEvent("channel_mismatch", f"a {event_channel} event on the {channel} topic")
         is_chat = event_channel == "chat"
-        if is_chat and get("conversation_id") in (None, ""):
+        if row is None:
+            if is_chat and record.get("conversation_id") in (None, ""):
+                raise InvalidEvent("missing_field", "conversation_id")
+            row = required + list(map(record.get, _OPTIONAL_FIELDS))
+        elif is_chat and row[_CONVERSATION_ID] in (None, ""):
             raise InvalidEvent("missing_field", "conversation_id")
-        row += map(get, _OPTIONAL_FIELDS)
+        row[_EVENT_TIME] = millis
         if self._plainly_valid(row):
             # Nothing to strip or reject but, perhaps, in the properties.
             properties = row[_PROPERTIES]
-            row[_PROPERTIES] = _NO_PROPERTIES if properties is None else self._properties(properties)
+            if properties is None:
+                row[_PROPERTIES] = _NO_PROPERTIES
+            elif type(properties) is not dict or properties:
+                row[_PROPERTIES] = self._properties(properties)
+            else:
+                row[_PROPERTIES] = {}
         else:
             row = self._checked(row)
         if is_chat and not row[_CONVERSATION_ID]:
@@ -155,11 +170,16 @@ class EventRules:
 
         Such values pass every rule unchanged; any other row goes through ``_checked``.
         """
-        strings = list(filter(_is_value, _STRINGS_AT(row)))
+        strings = _STRINGS_AT(row)
+        present = list(filter(None, strings))
+        if len(present) + strings.count(None) + strings.count("") != len(strings):
+            return False  # a false value that is neither None nor "" (0, False, [], {}): not a string
         try:
-            if not "".join(strings).isprintable() or max(map(len, strings)) > self._quarter:
-                return False
+            joined = "".join(present)
         except TypeError:  # a value that is not a string
+            return False
+        # All of them together no longer than the limit, so each one is not (else each is measured).
+        if not joined.isprintable() or (len(joined) > self._quarter and max(map(len, present)) > self._quarter):
             return False
         for index in _INTS_AT:
             value = row[index]
