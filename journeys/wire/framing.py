@@ -37,8 +37,22 @@ def encode_confluent(record: Mapping[str, Any], schema_id: int, catalog: SchemaC
 
 
 def encode_single_object(record: Mapping[str, Any], schema: Any) -> bytes:
-    parsed = fastavro.parse_schema(schema)
-    return _SINGLE_OBJECT_HEADER.pack(SINGLE_OBJECT_MAGIC, schema_fingerprint(parsed)) + _avro_body(record, parsed)
+    header, parsed = _single_object_writer(schema)
+    return header + _avro_body(record, parsed)
+
+
+# id(schema) -> (schema, header, parsed): parsing and fingerprinting a schema cost a millisecond, per
+# message before. The schema is kept, so its id is never reused for another while it is cached.
+_WRITERS: dict[int, tuple[Any, bytes, Any]] = {}
+
+
+def _single_object_writer(schema: Any) -> tuple[bytes, Any]:
+    cached = _WRITERS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        parsed = fastavro.parse_schema(schema)
+        cached = (schema, _SINGLE_OBJECT_HEADER.pack(SINGLE_OBJECT_MAGIC, schema_fingerprint(parsed)), parsed)
+        _WRITERS[id(schema)] = cached
+    return cached[1], cached[2]
 
 
 def decode(payload: bytes, catalog: SchemaCatalog) -> dict[str, Any]:

@@ -45,7 +45,8 @@ class SchemaCatalog:
         for channel, name in pins["latest"].items():
             self._latest[channel] = fastavro.parse_schema(_load_file(name))
         self._latest_by_name = {s["name"]: s for s in self._latest.values()}
-        self._id_of_file = {name: schema_id for schema_id, name in self._files.items()}
+        id_of_file = {name: schema_id for schema_id, name in self._files.items()}
+        self._latest_id = {channel: id_of_file[name] for channel, name in pins["latest"].items()}
 
     def by_id(self, schema_id: int) -> Any:
         schema = self._by_id.get(schema_id)
@@ -69,7 +70,7 @@ class SchemaCatalog:
         return self._latest[channel]
 
     def latest_id(self, channel: str) -> int:
-        return self._id_of_file[_load_file(_REGISTRY_FILE)["latest"][channel]]
+        return self._latest_id[channel]
 
     def _fetch(self, schema_id: int) -> Any:
         url = f"{self._registry_url}/schemas/ids/{schema_id}"
