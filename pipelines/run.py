@@ -21,6 +21,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from journeys import quality
 from journeys.core.config import Config
 from journeys.core.summary import RunSummary
+from journeys.pipelines.bounded_chunks import plan_chunks, total_summary
 from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
 from journeys.pipelines.runners import make_options, make_runner
 from journeys.pipelines.sources import FILE, KAFKA, Source
@@ -28,13 +29,14 @@ from journeys.rules.daily import JOURNEY_DAILY
 from journeys.rules.daily_chat_tasks import CHAT_TASK_DAILY
 from journeys.transforms.aggregates import AggregateDaily
 from journeys.transforms.complete_days import CompleteDays
+from journeys.transforms.event_stats import EventStats
 from journeys.transforms.file_read import InputFile, expand_files
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
 from journeys.transforms.parse import NAMESPACE
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import rows as landing
 from journeys.warehouses import warehouse_for
-from journeys.warehouses.base import read_run_tables
+from journeys.warehouses.base import RUN_TABLES, read_run_tables
 from journeys.warehouses.history import stored_day_counts
 from journeys.warehouses.landing_batch import with_refusals
 from journeys.warehouses.quality_runs import recent_volume_counts
@@ -64,11 +66,27 @@ def run_ingest(request: RunRequest) -> RunSummary:
     if warehouse:
         warehouse.migrate()  # fail fast, before reading anything, on a warehouse we cannot write
 
-    summary = land_raw(request, lambda pipeline: read_raw(pipeline, request.source, config, ranges, files),
-                       run_dir, run_started_ms, dead_letter_bootstrap)
-    if ranges:
-        commit_offsets(request.source.location, config.kafka, ranges)
-    return summary
+    # A Kafka plan lands in consecutive chunks (pipelines/bounded_chunks.py), each landed then committed, so
+    # memory follows the chunk size; a crash between chunks keeps the ones before, and a re-run goes on.
+    # Every chunk has the run's start time (the same "in the future" and freshness) and its own run_id.
+    chunks = plan_chunks(ranges, config.kafka.max_events_per_chunk)
+    summaries = []
+    for number, chunk in enumerate(chunks, 1):
+        if number > 1:
+            crash_if_asked("between_chunks")
+        chunk_dir = run_dir if len(chunks) == 1 else run_dir.with_name(f"{run_dir.name}-chunk{number:04d}")
+        try:
+            summaries.append(land_raw(
+                request, lambda pipeline, chunk=chunk: read_raw(pipeline, request.source, config, chunk, files),
+                chunk_dir, run_started_ms, dead_letter_bootstrap))
+        except quality.QualityFailure as failure:  # this chunk is neither landed nor committed
+            if number > 1:
+                landed = f"in chunk {number} of {len(chunks)}: the {number - 1} before it were landed and committed"
+                failure.args = (f"{failure} ({landed})",)
+            raise
+        if chunk:
+            commit_offsets(request.source.location, config.kafka, chunk)
+    return total_summary(summaries)
 
 
 def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PCollection], run_dir: Path,
@@ -121,19 +139,31 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
             lambda r: json.dumps(quality.quality_run_row(run_id, r.suite, r, run_started_ms)))
     return {
         **quality_rows,
-        "events": ingested.events | "EventRows" >> beam.Map(landing.event_row),
+        # One element per batch or customer and table, its rows as lines: no per-row step.
+        "events": ingested.events | "EventRows" >> beam.Map(_lines, landing.event_row),
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
-        "journeys": built.journeys | "JourneysRows" >> beam.Map(landing.model_row),
-        "page_views": built.page_views | "PageViewsRows" >> beam.Map(landing.model_row),
-        "friction_events": built.friction | "FrictionEventsRows" >> beam.Map(landing.model_row),
-        "conversations": built.customers | "ConversationRows" >> beam.FlatMap(
-            lambda c: map(landing.model_row, c.conversations)),
-        "task_attempts": built.customers | "TaskAttemptRows" >> beam.FlatMap(
-            lambda c: map(landing.model_row, c.task_attempts)),
+        **{table: built.customers | f"{_camel(table)}Rows" >> beam.FlatMap(_customer_lines, field)
+           for table, field in CUSTOMER_ROWS.items()},
         "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
+        EVENT_STATS: ingested.events | "EventStats" >> EventStats() | "EventStatsRow" >> beam.Map(json.dumps),
         "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
         **{table: rows | f"{_camel(table)}Rows" >> beam.Map(json.dumps) for table, rows in daily.items()},
     }
+
+
+# Row tables built per customer: table -> the CustomerJourneys field holding its rows.
+CUSTOMER_ROWS = {"journeys": "journeys", "page_views": "page_views", "friction_events": "friction",
+                 "conversations": "conversations", "task_attempts": "task_attempts"}
+
+
+def _lines(rows, to_line) -> str:
+    return "\n".join(map(to_line, rows))
+
+
+def _customer_lines(customer, field: str):
+    rows = getattr(customer, field)
+    if rows:
+        yield _lines(rows, landing.model_row)
 
 
 class QualityGateFailed(quality.QualityFailure):
@@ -161,7 +191,8 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
     nothing is landed and no offset is committed.
     """
     policy = quality.Policy.load(config.quality.policy_path)
-    tables = read_run_tables(run_dir)
+    tables = read_run_tables(run_dir, [name for name in RUN_TABLES if name != "events"])
+    stats = read_run_tables(run_dir, [EVENT_STATS])[EVENT_STATS][0]
     aggregates = quality.check_aggregates(tables, stored_day_counts(warehouse_url, tables),
                                           suite=config.quality.aggregates_suite, policy=policy,
                                           journey_config=config.journey, raise_on_fail=False)
@@ -173,9 +204,8 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
             history = recent_volume_counts(con, volume_settings.get("window", 7))
         finally:
             con.close()
-    volume = quality.volume_check(quality.channel_counts(tables.get("events", [])), history, **volume_settings)
-    newest = max((row["event_time"] for row in tables.get("events", [])), default=None)
-    freshness = quality.freshness_check(newest, run_started_ms, freshness_settings.get("max_age_s", 21_600),
+    volume = quality.volume_check(stats["channels"], history, **volume_settings)
+    freshness = quality.freshness_check(stats["newest_event_ms"], run_started_ms, freshness_settings.get("max_age_s", 21_600),
                                         freshness_settings.get("policy", quality.REPORT))
     results = (aggregates, volume, freshness)
     rows = [quality.quality_run_row(run_dir.name, r.suite, r, run_started_ms) for r in results]
@@ -188,7 +218,9 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
 # The events gate's failed batches (quality_runs rows), read by the driver after the pipeline.
 QUALITY_FAILURES = "quality_failures"
 # Files that are not tables: what a run rebuilt (for the warehouse), and the events gate's failures.
-RUN_ONLY_FILES = ("customers", "touched_days", QUALITY_FAILURES)
+# The events' counts per channel and newest event time (transforms/event_stats.py), for the run-level checks.
+EVENT_STATS = "event_stats"
+RUN_ONLY_FILES = ("customers", "touched_days", QUALITY_FAILURES, EVENT_STATS)
 FAULT_ENV = "JOURNEYS_FAULT"
 FAULT_EXIT_CODE = 75
 

@@ -48,6 +48,9 @@ class KafkaConfig:
     poll_timeout_ms: int = 1_000
     max_poll_records: int = 5_000
     request_timeout_ms: int = 30_000
+    # A bounded run lands its planned offsets in consecutive chunks of at most this many messages
+    # (pipelines/bounded_chunks.py): land, commit, then the next; a run's memory follows this, not its input.
+    max_events_per_chunk: int = 50_000
     # Security (README, Kafka security); journeys/core/kafka_settings.py makes every client's kwargs.
     # The password itself is never a setting: it is read, when a client is made, from the
     # environment variable ``sasl_password_env`` if set, else from the first line of ``sasl_password_file``.

@@ -65,6 +65,7 @@ LIMITS: dict[str, dict[str, Any]] = {
     "kafka.poll_timeout_ms": {"min": 1},
     "kafka.max_poll_records": {"min": 1},
     "kafka.request_timeout_ms": {"min": 1},
+    "kafka.max_events_per_chunk": {"min": 1},
     "kafka.security_protocol": {"choices": SECURITY_PROTOCOLS},
     "kafka.sasl_mechanism": {"choices": SASL_MECHANISMS},
     "journey.inactivity_gap_s": {"min": 1},
