@@ -103,7 +103,7 @@ def cmd_run(args) -> int:
                                         warehouse=args.warehouse, runner=args.runner, config=_config(args),
                                         beam_args=tuple(args.beam_args)))
     except (QualityFailure, QualityGateFailed) as failure:
-        print(f"journeys run: quality gate failed, nothing was written or committed: {failure}", file=sys.stderr)
+        print(f"journeys run: quality gate failed, nothing of the failed batch was written or committed: {failure}", file=sys.stderr)
         return EXIT_QUALITY
     print("\n".join(summary.lines()))
     return 0 if summary.balanced else EXIT_BAD_INPUT

@@ -128,7 +128,7 @@ def test_a_failing_gate_writes_nothing_and_commits_no_offset(kafka_topics, tmp_p
     args = ["run", "--source", f"kafka:{bootstrap}", "--warehouse", f"duckdb:{warehouse}", "--config", str(config),
             "--output-dir", str(tmp_path / "runs")]
     assert main(args) == 4
-    assert "quality gate failed, nothing was written or committed" in capsys.readouterr().err
+    assert "quality gate failed, nothing of the failed batch was written or committed" in capsys.readouterr().err
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for table in ("events", "journeys", "dead_letters", "quality_runs"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
