@@ -9,7 +9,9 @@ The driver runs the job without blocking, turns SIGINT and SIGTERM into the
 stop marker, and with ``idle_timeout_s`` writes the marker itself (with the
 topics' end offsets, so everything that arrived is read first) once the end
 offsets have not moved and the consumer group has had no lag for that long
-(a job still starting or landing a backlog is not idle). The readers then finish, the watermark
+(a job still starting or landing a backlog is not idle; a partition added
+since the driver planned makes it look again, counting the new partition's
+lag, while the readers' WatchPartitions picks it up). The readers then finish, the watermark
 reaches the end of the global window, the last pane lands and is committed,
 and the job ends.
 """
@@ -121,8 +123,14 @@ def _watch(result, request: StreamRequest, partitions, marker: StopMarker) -> st
             if latest != ends or lag:  # idle: nothing new, and everything that came has landed
                 ends, quiet_since = latest, now
             elif now - quiet_since >= request.idle_timeout_s:
-                _log.warning("no new message for %s s: stopping at the end offsets %s", request.idle_timeout_s, ends)
-                marker.write(ends)
+                listed = plan_stream_start(request.bootstrap, request.config.topics.by_channel().values(),
+                                           request.config.kafka)
+                if {(p.topic, p.partition) for p in listed} != {(p.topic, p.partition) for p in partitions}:
+                    partitions, ends = listed, None  # a partition was added (the readers pick it up): not idle
+                else:
+                    _log.warning("no new message for %s s: stopping at the end offsets %s",
+                                 request.idle_timeout_s, ends)
+                    marker.write(ends)
         time.sleep(STATE_POLL_S)
 
 

@@ -20,8 +20,17 @@ Stopping: the driver writes a stop marker (a JSON file, ``StopMarker``). With
 every partition finishes at its next poll. A finished restriction ends the job
 once every partition has finished.
 
-Partitions are discovered once, when the driver starts: a partition added to a
-topic while a run is going is read from the next run on (README, Streaming).
+New partitions: the driver plans the partitions there are when it starts;
+``WatchPartitions``, a self-rescheduling splittable DoFn, lists the topics'
+partitions every ``partition_discovery_s`` and emits a ``StreamPartition`` for
+each one it has not seen (from the group's committed offset, else the earliest
+kept) into the same reader, so its messages land, dead-letter and commit like
+any other partition's. The partitions it has handed out are its restriction
+(``KnownPartitions``), so a checkpoint and resume never hands one out twice.
+Its watermark is now minus ``out_of_orderness_s`` (an idle partition's), so it
+holds nothing back. On the stop marker it looks once more, then finishes: a
+partition the marker has no stop offset for finishes at once (read by the next
+run, as nothing of it was committed).
 """
 from __future__ import annotations
 
@@ -33,6 +42,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import apache_beam as beam
+from apache_beam.io.iobase import RestrictionProgress, RestrictionTracker
 from apache_beam.io.restriction_trackers import OffsetRange, OffsetRestrictionTracker
 from apache_beam.io.watermark_estimators import ManualWatermarkEstimator
 from apache_beam.transforms.core import RestrictionProvider, WatermarkEstimatorProvider
@@ -209,8 +219,116 @@ class ReadPartitionStream(beam.DoFn):
         tracker.defer_remainder(Duration.of(self._streaming.resume_delay_s if caught_up else 0))
 
 
+class KnownPartitions(NamedTuple):
+    """WatchPartitions' restriction: the partitions handed to readers so far; ``done`` once stopped."""
+    keys: tuple[str, ...]  # partition_key(topic, partition), sorted
+    done: bool = False
+
+
+class _KnownTracker(RestrictionTracker):
+    """Claims are sets of partitions to add; a checkpoint's residual carries every partition claimed."""
+
+    def __init__(self, restriction: KnownPartitions):
+        self._restriction = restriction
+        self._checkpointed = False
+
+    def current_restriction(self) -> KnownPartitions:
+        return self._restriction
+
+    def try_claim(self, keys) -> bool:
+        """``keys``: partitions about to be handed out (True: hand them out); None: finish (False)."""
+        if self._restriction.done or self._checkpointed:
+            return False
+        if keys is None:
+            self._restriction = self._restriction._replace(done=True)
+            return False
+        self._restriction = KnownPartitions(tuple(sorted({*self._restriction.keys, *keys})))
+        return True
+
+    def try_split(self, fraction_of_remainder):
+        if fraction_of_remainder != 0 or self._restriction.done or self._checkpointed:
+            return None  # only checkpoints: one watcher
+        self._checkpointed = True
+        residual, self._restriction = self._restriction, self._restriction._replace(done=True)
+        return self._restriction, residual
+
+    def check_done(self):
+        if not self._restriction.done:
+            raise ValueError(f"WatchPartitions stopped without finishing or checkpointing: {self._restriction}")
+
+    def current_progress(self) -> RestrictionProgress:
+        return RestrictionProgress(fraction=1.0 if self._restriction.done else 0.0)
+
+    def is_bounded(self) -> bool:
+        return False
+
+
+class _Known(RestrictionProvider):
+    def initial_restriction(self, element: tuple[str, ...]) -> KnownPartitions:
+        return KnownPartitions(tuple(sorted(element)))
+
+    def create_tracker(self, restriction: KnownPartitions) -> _KnownTracker:
+        return _KnownTracker(restriction)
+
+    def restriction_size(self, element, restriction) -> int:
+        return 0 if restriction.done else 1
+
+    def truncate(self, element, restriction):
+        return None  # on drain: stop watching
+
+
+_KNOWN = beam.DoFn.RestrictionParam(_Known())
+
+
+class WatchPartitions(beam.DoFn):
+    """(partition keys the driver planned) -> a StreamPartition per partition added to ``topics`` later.
+
+    Every ``partition_discovery_s`` (processing time): the topics' partitions from fresh metadata; each not
+    known yet starts at the group's committed offset, else the earliest kept (``plan_stream_start``).
+    """
+
+    def __init__(self, bootstrap: str, topics: Iterable[str], kafka: KafkaConfig, streaming: StreamingConfig,
+                 stop_marker: str):
+        self._bootstrap = bootstrap
+        self._topics = sorted(topics)
+        self._kafka = kafka
+        self._streaming = streaming
+        self._stop_marker = stop_marker
+        self._found = beam.metrics.Metrics.counter("journeys", "kafka_partitions_discovered")
+
+    def setup(self):
+        self._consumer = _consumer(self._bootstrap, self._kafka, None)
+        self._marker = StopMarker(self._stop_marker)
+
+    def teardown(self):
+        self._consumer.close()
+
+    def _listed(self) -> set[str]:
+        self._consumer.topics()  # refreshes the metadata (partitions_for_topic alone reads a cache)
+        return {partition_key(topic, p) for topic in self._topics
+                for p in self._consumer.partitions_for_topic(topic) or ()}
+
+    @beam.DoFn.unbounded_per_element()
+    def process(self, element, tracker=_KNOWN, watermark=_WATERMARK):
+        stopping = self._marker.read() is not None  # then one last look, so the marker's partitions are read
+        new = self._listed() - set(tracker.current_restriction().keys)
+        stamp = Timestamp.now() - Duration.of(self._streaming.out_of_orderness_s)
+        if new and tracker.try_claim(new):
+            topics = sorted({key.rpartition(":")[0] for key in new})
+            for part in plan_stream_start(self._bootstrap, topics, self._kafka):
+                if partition_key(part.topic, part.partition) in new:
+                    self._found.inc()
+                    yield TimestampedValue(part, stamp)
+        _advance(watermark, stamp)  # like an idle partition's: holds nothing back
+        if stopping:
+            tracker.try_claim(None)
+            return
+        tracker.defer_remainder(Duration.of(self._streaming.partition_discovery_s))
+
+
 class ReadKafkaStream(beam.PTransform):
-    """PBegin -> unbounded PCollection[RawMessage] of every partition in ``partitions``."""
+    """PBegin -> unbounded PCollection[RawMessage] of every partition in ``partitions``, and of every
+    partition added to their topics while the job runs (``WatchPartitions``)."""
 
     def __init__(self, bootstrap: str, partitions: Iterable[StreamPartition], kafka: KafkaConfig,
                  streaming: StreamingConfig, channel_by_topic: Mapping[str, str], stop_marker: str):
@@ -218,9 +336,14 @@ class ReadKafkaStream(beam.PTransform):
         self._bootstrap = bootstrap
         self._partitions = list(partitions)
         self._fn = ReadPartitionStream(bootstrap, kafka, streaming, channel_by_topic, stop_marker)
+        self._watch = WatchPartitions(bootstrap, channel_by_topic, kafka, streaming, stop_marker)
 
     def expand(self, pbegin):
-        return (pbegin
-                | "Partitions" >> beam.Create(self._partitions)
+        planned = tuple(sorted(partition_key(p.topic, p.partition) for p in self._partitions))
+        added = (pbegin
+                 | "Planned" >> beam.Create([planned])
+                 | "WatchPartitions" >> beam.ParDo(self._watch))
+        return ((pbegin | "Partitions" >> beam.Create(self._partitions), added)
+                | "AllPartitions" >> beam.Flatten()
                 | "SpreadPartitions" >> beam.Reshuffle()
                 | "ReadPartitions" >> beam.ParDo(self._fn))

@@ -200,6 +200,7 @@ class StreamingConfig:
     out_of_orderness_s: float = 60.0  # the watermark trails the newest event time by this much
     idle_partition_s: float = 30.0  # a partition quiet this long moves its watermark to now - out_of_orderness
     end_offsets_poll_s: float = 1.0  # the driver samples the topics' end offsets this often (--idle-timeout)
+    partition_discovery_s: float = 30.0  # the topics' partitions are listed this often; new ones are read
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ LIMITS: dict[str, dict[str, Any]] = {
     "masking.pseudonym_key_env": {"non_empty": True},
     "dashboard.funnel_steps": {"min_items": 1},
     **{f"streaming.{name}": {"gt": 0} for name in ("micro_batch_s", "poll_batch_s", "end_offsets_poll_s",
-                                                   "idle_partition_s")},
+                                                   "idle_partition_s", "partition_discovery_s")},
     "streaming.resume_delay_s": {"min": 0},
     "streaming.out_of_orderness_s": {"min": 0},
 }

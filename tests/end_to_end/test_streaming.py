@@ -17,7 +17,10 @@ driver alone SIGKILLed after its first landing (its job server and landing
 process must die with it), the second half produced while it is down, then
 restarted: it must land exactly the messages after the committed offsets; (e)
 with (a, c, d): the standalone session cluster with parallelism 2, every
-landing through the one lander (no two landings overlap). Every case ends with
+landing through the one lander (no two landings overlap), and (f) a partition
+added to the web topic after the first landing, while the job runs
+(``partition_discovery_s`` 2): the second half's messages keyed to it are read,
+landed and committed by that same run. Every case ends with
 nothing uncommitted and no process left in the namespace.
 """
 from __future__ import annotations
@@ -68,9 +71,14 @@ def test_killed_and_restarted_streaming_on_embedded_flink_equals_a_bounded_run(r
     _check(result, record_property)
 
 
-def test_streaming_on_a_standalone_cluster_with_parallelism_2(record_property):
-    """(e) LocalFlinkCluster, 2 slots, --parallelism=2, with (a), (c) and (d)."""
+def test_streaming_on_a_standalone_cluster_with_parallelism_2_and_a_partition_added(record_property):
+    """(e) LocalFlinkCluster, 2 slots, --parallelism=2, with (a), (c) and (d); (f) web gets a 4th partition
+    while the job runs: its messages land in this run (the tables still equal the bounded run's)."""
     result = call_in_netns("support.streaming_jobs:streaming_equals_bounded",
-                           {"n_events": 600, "produce_s": 4, "cluster": True, "parallelism": 2},
-                           timeout_s=JOB_TIMEOUT_S)
+                           {"n_events": 600, "produce_s": 4, "cluster": True, "parallelism": 2,
+                            "add_partition": True}, timeout_s=JOB_TIMEOUT_S)
+    added = result["added_partition"]
+    print("added partition:", added)
+    assert added["messages"] > 0, added  # part of the second half was keyed to it
+    assert added["committed"] == added["messages"] and added["landed_by"], added
     _check(result, record_property)

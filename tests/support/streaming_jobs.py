@@ -14,7 +14,11 @@ messages after those. Then a bounded DirectRunner run over the same topics (its
 own consumer group) into a second DuckDB, and every contract table of the two
 is compared. Returns JSON: differences, timings, the driver's summary lines,
 landed micro-batches, whether two landings overlapped (one lander: never), the
-processes left in the namespace once everything was stopped.
+processes left in the namespace once everything was stopped. With
+``add_partition`` the web topic goes from 3 to 4 partitions after the first
+landing, while the driver runs, before the second half is produced (keyed by
+anonymous_id, part of it lands on the new partition): the result says how many
+messages it got, how many were committed, and which micro-batches landed them.
 """
 from __future__ import annotations
 
@@ -32,6 +36,8 @@ import time
 import uuid
 from pathlib import Path
 
+from kafka import KafkaAdminClient, KafkaConsumer
+
 from journeys.commands.cli import main
 from journeys.commands.produce import publish
 from journeys.core.config import Config
@@ -39,6 +45,7 @@ from journeys.generators.synthetic import generate_events
 from journeys.servers.flink import LocalFlinkCluster, ensure_flink_jars
 from journeys.servers.kafka_broker import LocalKafka, create_topics
 from journeys.transforms.kafka_read import plan_bounded_read
+from journeys.transforms.kafka_stream import partition_key
 from support.warehouse_snapshots import differences, duckdb_snapshot
 
 # Upper bounds only (2 shared cores under load: a job server and Flink take 1-3 min to start, a landing 30-100 s).
@@ -46,12 +53,13 @@ LANDED_TIMEOUT_S = 480
 DRIVER_TIMEOUT_S = 720
 GONE_TIMEOUT_S = 30
 IDLE_TIMEOUT_S = 10
+PARTITION_DISCOVERY_S = 2
 
 
 def _config_file(work: Path, group: str, micro_batch_s: float) -> Path:
     path = work / f"{group}.toml"
     path.write_text(f'[kafka]\nconsumer_group = "{group}"\n\n[streaming]\nmicro_batch_s = {micro_batch_s}\n'
-                    f'idle_partition_s = 5\n')
+                    f'idle_partition_s = 5\npartition_discovery_s = {PARTITION_DISCOVERY_S}\n')
     return path
 
 
@@ -155,6 +163,23 @@ def _late_and_moving(events: list[dict]) -> list[dict]:
     return [login, view]
 
 
+def grow_topic(bootstrap: str, topic: str) -> int:
+    """``topic`` gets one more partition (now in every broker's metadata); returns its number."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        total = len(consumer.partitions_for_topic(topic)) + 1
+        with KafkaAdminClient(bootstrap_servers=bootstrap) as admin:
+            admin.create_partitions({topic: total})
+        deadline = time.monotonic() + GONE_TIMEOUT_S
+        while len(consumer.partitions_for_topic(topic) or ()) < total:
+            assert time.monotonic() < deadline, f"{topic} never had {total} partitions"
+            time.sleep(0.2)
+            consumer.topics()  # refreshes the metadata
+        return total - 1
+    finally:
+        consumer.close()
+
+
 def _driver(bootstrap: str, config: Path, warehouse: str, out: Path, log: Path,
             flink_args: list[str]) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "journeys.commands.cli", "run", "--source", f"kafka:{bootstrap}",
@@ -168,7 +193,7 @@ def _driver(bootstrap: str, config: Path, warehouse: str, out: Path, log: Path,
 
 def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill: bool = False,
                              cluster: bool = False, parallelism: int | None = None,
-                             micro_batch_s: int = 2, seed: int = 11) -> dict:
+                             micro_batch_s: int = 2, seed: int = 11, add_partition: bool = False) -> dict:
     ensure_flink_jars()
     work = Path(tempfile.mkdtemp(prefix="stream-job-"))
     timings: dict[str, float] = {}
@@ -204,6 +229,7 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
             before_restart = tuple(p.parent.name for p in out.glob("stream-*/micro_batches.jsonl"))
             committed_before = sum(r.start for r in plan_bounded_read(bootstrap, topics.by_channel().values(),
                                                                        group_kafka))
+        added = partition_key(topics.web, grow_topic(bootstrap, topics.web)) if add_partition else None
         second = _Producer(bootstrap, [extra[0], *events[half:], extra[1]], produce_s / 2)
         second.start()
         if kill:
@@ -218,6 +244,11 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
         ends = plan_bounded_read(bootstrap, topics.by_channel().values(), group_kafka)
         uncommitted = sum(r.stop - r.start for r in ends)
         restart = None
+        grown = None
+        if added:  # the partition added while the driver ran: its messages landed and were committed
+            new = next(r for r in ends if partition_key(r.topic, r.partition) == added)
+            grown = {"partition": added, "messages": new.stop, "committed": new.start,
+                     "landed_by": [b["run_id"] for b in _landed(out) if added in b["committed"]]}
         if kill:  # the restarted driver read from the committed offsets: nothing before them, nothing lost
             restart = {"committed_before": committed_before, "total": sum(r.stop for r in ends),
                        "landed_after": sum(b["messages"] for b in _landed(out, skip=before_restart))}
@@ -230,7 +261,7 @@ def streaming_equals_bounded(n_events: int = 1500, produce_s: float = 6.0, kill:
         got, want = duckdb_snapshot(stream_url), duckdb_snapshot(bounded_url)
         batches = _landed(out)
         waits = [b["landed_at"] * 1000 - b["oldest_message_ms"] for b in batches]
-        result = {"exit_code": code, "kills": kills, "survivors": survivors, "restart": restart,
+        result = {"exit_code": code, "kills": kills, "survivors": survivors, "restart": restart, "added_partition": grown,
                   "uncommitted": uncommitted, "overlapping_landings": _overlapping(batches),
                   "differences": differences(got, want),
                   "rows": {table: len(rows) for table, rows in want.items()},
