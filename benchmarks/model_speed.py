@@ -26,8 +26,8 @@ cProfile and prints its top entries by internal time.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import collections
+import cProfile
 import hashlib
 import json
 import pstats

@@ -12,7 +12,7 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from journeys.core.config import ValidationConfig
 from journeys.core.errors import InvalidEvent
-from journeys.core.event_time import AVRO_LONG, parse_event_time  # noqa: F401  (part of this module's API)
+from journeys.core.event_time import AVRO_LONG, parse_event_time  # both part of this module's API too
 from journeys.core.text import has_lone_surrogate, storable, strip_controls
 
 CHANNELS = ("web", "app", "chat")

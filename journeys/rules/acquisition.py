@@ -37,6 +37,7 @@ Deviations from GA4, all deliberate:
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable
 from urllib.parse import urlsplit
@@ -61,7 +62,26 @@ def _clean(value: str | None) -> str | None:
 
 
 def _values(entries: Iterable[str]) -> frozenset[str]:
+    if type(entries) is tuple and all(type(entry) is str for entry in entries):
+        return _cached_values(entries)  # the configuration's tuples: the same every journey
     return frozenset(entry.strip().lower() for entry in entries)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_values(entries: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(entry.strip().lower() for entry in entries)
+
+
+def _entries(entries: Iterable[str]) -> Iterable[str]:
+    """A site list's entries lower-cased and stripped, empty ones left out, in their order."""
+    if type(entries) is tuple and all(type(entry) is str for entry in entries):
+        return _cached_entries(entries)
+    return (entry for entry in (raw.strip().lower() for raw in entries) if entry)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_entries(entries: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(entry for entry in (raw.strip().lower() for raw in entries) if entry)
 
 
 def _host(url: str | None) -> str | None:
@@ -78,10 +98,7 @@ def _host(url: str | None) -> str | None:
 def _in_list(value: str, entries: Iterable[str]) -> bool:
     """A host or utm_source matches a site entry: "google." matches a "google." label ("www.google.co.uk")
     and the bare name "google"; "t.co" matches "t.co", "x.t.co" and the bare name "t", never "bat.co"."""
-    for entry in entries:
-        entry = entry.strip().lower()
-        if not entry:
-            continue
+    for entry in _entries(entries):
         if entry.endswith("."):
             if value.startswith(entry) or "." + entry in value or value == entry[:-1]:
                 return True

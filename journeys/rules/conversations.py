@@ -31,7 +31,7 @@ from typing import Sequence
 
 from journeys.core.events import Event
 from journeys.core.model import ConversationSummary
-from journeys.rules.pages import event_order
+from journeys.rules.pages import event_order_key
 
 _MS = 1000.0
 _RESPONDERS = frozenset({"bot", "agent"})
@@ -69,7 +69,7 @@ def summarise_conversations(journey_events: Sequence[Event], journey_id: str,
                             customer_id: str) -> list[ConversationSummary]:
     """One summary per conversation_id of the journey's chat events (see the module docstring)."""
     by_conversation: dict[str, list[Event]] = {}
-    for event in sorted(journey_events, key=event_order):
+    for event in sorted(journey_events, key=event_order_key):
         if event.channel == "chat" and event.conversation_id:
             by_conversation.setdefault(event.conversation_id, []).append(event)
     return [_summary(events, journey_id, customer_id) for events in by_conversation.values()]

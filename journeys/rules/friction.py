@@ -64,7 +64,7 @@ from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 from journeys.core.config import FrictionConfig
 from journeys.core.events import Event
 from journeys.core.model import PageView
-from journeys.rules.pages import event_order, page_of
+from journeys.rules.pages import event_order, event_order_key, page_of
 
 SITE_CHANNELS = frozenset({"web", "app"})
 _CLICKS = frozenset({("web", "click"), ("app", "tap")})
@@ -92,7 +92,7 @@ def detect_friction(events: Sequence[Event], page_views: Sequence[PageView],
     Result sorted by (occurred_at, event_id, friction_type).
     """
     # Re-sorting already sorted input is linear (timsort) and guards the rules.
-    events = sorted(events, key=event_order)
+    events = sorted(events, key=event_order_key)
     page_views = sorted(page_views, key=lambda v: v.seq)
     pages = _DevicePages(page_views)
     hits: list[Hit] = [
@@ -114,7 +114,7 @@ def detect_repeat_contacts(events: Sequence[Event], config: FrictionConfig) -> l
     after the customer's previous conversation_start is one row.
     """
     window_ms = config.repeat_contact_window_s * 1000
-    starts = [e for e in sorted(events, key=event_order) if _is_chat(e, "conversation_start")]
+    starts = [e for e in sorted(events, key=event_order_key) if _is_chat(e, "conversation_start")]
     rows = [_row("repeat_contact", cur, None, None)
             for prev, cur in zip(starts, starts[1:]) if cur.event_time - prev.event_time < window_ms]
     return sorted(rows, key=_row_order)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import operator
 from urllib.parse import urlsplit
 
 from journeys.core.events import Event
@@ -42,3 +43,7 @@ def page_of(event: Event) -> str | None:
 def event_order(event: Event) -> tuple[int, str]:
     """The contract's event order: by event_time, ties by event_id."""
     return (event.event_time, event.event_id)
+
+
+# ``event_order`` as a C-level getter: the same key, for sorting many events.
+event_order_key = operator.attrgetter("event_time", "event_id")

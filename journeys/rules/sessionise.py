@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from journeys.core.config import JourneyConfig
 from journeys.core.events import Event
-from journeys.rules.pages import event_order
+from journeys.rules.pages import event_order_key
 
 _ID_BYTES = 16
 
@@ -25,7 +25,7 @@ def unique_events(events: Iterable[Event]) -> list[Event]:
         kept = first.get(event.event_id)
         if kept is None or event.position < kept.position:
             first[event.event_id] = event
-    return sorted(first.values(), key=event_order)
+    return sorted(first.values(), key=event_order_key)
 
 
 def split_journeys(events: Sequence[Event], config: JourneyConfig) -> list[list[Event]]:

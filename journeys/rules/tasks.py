@@ -44,7 +44,7 @@ from typing import Sequence
 from journeys.core.events import Event
 from journeys.core.model import FrictionPoint, Journey, TaskAttempt
 from journeys.core.task_rules import DEFAULT_TASKS, TaskRule
-from journeys.rules.pages import event_order, page_of
+from journeys.rules.pages import event_order_key, page_of
 
 _MS = 1000.0
 _NO_RULES: frozenset[int] = frozenset()
@@ -172,7 +172,7 @@ def _rules_index(rules: Sequence[TaskRule]) -> _Rules:
 def task_attempts(journey_events: Sequence[Event], journey: Journey, friction: Sequence[FrictionPoint],
                   rules: Sequence[TaskRule] = DEFAULT_TASKS) -> list[TaskAttempt]:
     """At most one attempt per task in this journey (see the module docstring)."""
-    events = sorted(journey_events, key=event_order)
+    events = sorted(journey_events, key=event_order_key)
     pages = [page_of(e) if e.channel == "web" else None for e in events]
     index = _rules_index(rules)
     starts: dict[int, int] = {}  # rule index -> index of its first touching event
