@@ -65,7 +65,8 @@ class _ValidateBatchFn(beam.DoFn):
         self._validator_built = False
 
     def setup(self):
-        self._validator = quality.Validator()
+        # One per process: a bounded Kafka run is a pipeline per chunk, and a GX context costs seconds.
+        self._validator = quality.default_validator()
         self._validator_built = True  # counted in the first bundle: Beam drops metrics updated in setup()
         self._suite = quality.load_suite(self._suite_path)
         spec = self._policy_spec
