@@ -12,7 +12,7 @@ class Source(NamedTuple):
     location: str  # bootstrap servers, or a path or glob
 
     @classmethod
-    def parse(cls, text: str) -> "Source":
+    def parse(cls, text: str) -> Source:
         kind, sep, location = text.partition(":")
         if not sep or kind not in (KAFKA, FILE) or not location:
             raise ValueError(f"--source {text!r}: expected kafka:HOST:PORT or file:PATH_OR_GLOB")
