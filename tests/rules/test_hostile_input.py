@@ -11,7 +11,7 @@ from support.hostile import NOW_MS, RULES, assert_storable, event_like_records, 
 from journeys.core.errors import InvalidEvent
 from journeys.core.text import storable
 from journeys.wire import framing as wire
-from journeys.wire.decode import JSON, DeadLetter, RawMessage, RawRecord, to_event_or_dead_letter
+from journeys.wire.decode import JSON, DeadLetter, RawMessage, RawRecord, parse_json, to_event_or_dead_letter
 from journeys.wire.schema_catalog import SchemaCatalog
 
 CATALOG = SchemaCatalog()
@@ -177,3 +177,24 @@ def test_an_avro_container_record_is_decoded_like_a_message():
     event = to_event_or_dead_letter(RawRecord("f.avro", 0, 1, record), CATALOG, RULES, NOW_MS)
     assert event.page_title == "t"
     assert json.loads(json.dumps(record, default=str))["page_title"] == "t\x00"
+
+
+def _json_outcome(line):
+    try:
+        record = json.loads(line)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "invalid_json"
+    return record if isinstance(record, dict) else "not_an_object"
+
+
+@PROPERTY
+@given(json_value, st.binary(max_size=8))
+def test_json_lines_parse_as_the_json_module_parses_them(value, noise):
+    """parse_json tries orjson first: its outcome must be json's for any line, valid or not."""
+    for line in [*json_lines({"v": value}), *json_lines(value), noise, json.dumps({"v": value})[:-1].encode()]:
+        want = _json_outcome(line)
+        try:
+            got = parse_json(line)
+        except InvalidEvent as error:
+            got = error.reason
+        assert repr(got) == repr(want), line
