@@ -16,14 +16,17 @@ PostgreSQL share the semantics:
   time (with its page views and friction rows): a journey that grew, or that
   merged two earlier ones after a late event, takes their place.
 
-A row the warehouse refuses (a data error, not a connection, lock or
-permission one) does not fail the landing: it is found, taken out and landed
-as a dead letter ``landing_failed`` with the rest (``landing_batch``).
+The warehouse stages the run files itself, with no Python per row
+(``landing_files``, ``landing_staging``). A row the warehouse refuses (a data
+error, not a connection, lock or permission one) does not fail the landing:
+the run is landed again row by row, the row found, taken out and landed as a
+dead letter ``landing_failed`` with the rest (``landing_batch``).
 """
 from __future__ import annotations
 
 import json
 import re
+import time
 from abc import ABC, abstractmethod
 from datetime import date, datetime, timezone
 from importlib import resources
@@ -31,7 +34,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from journeys.core import tables
-from journeys.warehouses import landing_batch, landing_sql
+from journeys.warehouses import landing_batch, landing_sql, landing_staging
+from journeys.warehouses.landing_staging import run_files
+from journeys.warehouses.rows import to_json
 
 MIGRATIONS_TABLE = tables.SCHEMA_MIGRATIONS.name
 _MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -53,10 +58,6 @@ def migrations() -> list[tuple[int, str, str]]:
         if match:
             found.append((int(match.group(1)), match.group(2), entry.read_text()))
     return sorted(found)
-
-
-def run_files(run_dir: Path, table: str) -> list[Path]:
-    return sorted(Path(run_dir).glob(f"{table}-*.jsonl"))
 
 
 def read_rows(paths: list[Path]) -> Iterator[dict[str, Any]]:
@@ -89,7 +90,7 @@ def column_value(column: str, value: Any) -> Any:
     if column in TIME_COLUMNS:
         return to_time(value)
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        return to_json(value)  # as the run file has it, which is what the warehouse reads on the normal path
     return value
 
 
@@ -124,6 +125,7 @@ class Warehouse(ABC):
 
     def __init__(self, url: str):
         self.url = url
+        self.step_seconds: dict[str, float] = {}  # the last landing's seconds per table's steps
 
     # -- what each backend provides -------------------------------------------
     @abstractmethod
@@ -137,6 +139,23 @@ class Warehouse(ABC):
     @abstractmethod
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
         """Create temp table ``staged_<table>`` shaped like ``table`` and load ``rows`` into it."""
+
+    # The normal path (landing_files): the warehouse reads the run files itself.
+    def create_staged(self, con, table: str) -> None:
+        """Create temp table ``staged_<table>`` shaped like ``table``, empty."""
+        raise NotImplementedError
+
+    def file_rows(self, con, paths: list[Path], kinds: list[tuple[str, str]]) -> str:
+        """A SELECT of the files' rows in columns (name, kind), each value checked as landing_files says."""
+        raise NotImplementedError
+
+    def insert_count(self, con, statement: str) -> int:
+        """Runs an INSERT; the number of rows it inserted."""
+        raise NotImplementedError
+
+    unnest = "unnest({})"  # SQL of the elements of a TEXT_LIST column, one row each
+    # What the warehouse raises for a run file it cannot read (a line that is not JSON...): the row-by-row path then.
+    file_errors: tuple[type[BaseException], ...] = ()
 
     # -- shared ----------------------------------------------------------------
     placeholder = "?"  # the driver's parameter marker
@@ -172,11 +191,15 @@ class Warehouse(ABC):
         return con
 
     def columns(self, con, table: str) -> list[str]:
+        return [name for name, _ in self.column_types(con, table)]
+
+    def column_types(self, con, table: str) -> list[tuple[str, str]]:
+        """(name, data type) of the table's columns, in order."""
         cursor = con.cursor()
-        cursor.execute("SELECT column_name FROM information_schema.columns "
+        cursor.execute("SELECT column_name, data_type FROM information_schema.columns "
                        f"WHERE table_name = {self.placeholder} AND table_schema = current_schema() "
                        "ORDER BY ordinal_position", [table])
-        return [row[0] for row in cursor.fetchall()]
+        return [(row[0], row[1]) for row in cursor.fetchall()]
 
     def migrate(self) -> list[int]:
         """Applies the migrations not applied yet, each in its own transaction; returns their versions."""
@@ -205,19 +228,26 @@ class Warehouse(ABC):
     def land(self, run_dir: Path) -> dict[str, int]:
         """Applies a run's outputs in one transaction; returns rows staged per table.
 
-        A row the warehouse refuses with one of ``data_errors`` (a value that
-        does not cast, a constraint; never a connection, lock or permission
-        error, which fails the landing as it is) is found and taken out, and
-        lands as a dead letter ``landing_failed`` with the rest
-        (landing_batch); ``self.refused`` lists them. Nothing extra when every
-        row lands.
+        The warehouse reads the run's files itself (landing_files). When it
+        refuses a row with one of ``data_errors`` (a value that does not cast,
+        a constraint; never a connection, lock or permission error, which fails
+        the landing as it is), the run is landed again row by row: the row is
+        found and taken out, and lands as a dead letter ``landing_failed`` with
+        the rest (landing_batch); ``self.refused`` lists them. Nothing extra
+        when every row lands. ``self.step_seconds``: seconds per table's steps.
         """
         con = self.connect()
+        batch = landing_batch.Batch()
         try:
-            batch = self._read_batch(con, Path(run_dir))
-            while isinstance(outcome := self._attempt(con, batch, commit=True), landing_batch.Failure):
-                batch = landing_batch.refuse_culprit(batch, outcome,
-                                                     lambda trial: self._attempt(con, trial, commit=False))
+            outcome = self._attempt(con, landing_staging.RunFiles(Path(run_dir)), commit=True)
+            if isinstance(outcome, landing_batch.Failure):
+                began = time.perf_counter()
+                batch = self._read_batch(con, Path(run_dir))
+                read_seconds = time.perf_counter() - began
+                while isinstance(outcome := self._attempt(con, batch, commit=True), landing_batch.Failure):
+                    batch = landing_batch.refuse_culprit(batch, outcome,
+                                                         lambda trial: self._attempt(con, trial, commit=False))
+                self.step_seconds = {"read": read_seconds, **self.step_seconds}
         finally:
             con.close()
         self.refused = tuple(batch.refused)
@@ -238,68 +268,68 @@ class Warehouse(ABC):
                             batch.add(table, line, received_ms, lambda row: _converted(table, columns, row))
         return batch
 
-    def _attempt(self, con, batch: landing_batch.Batch, commit: bool) -> dict[str, int] | landing_batch.Failure:
-        """One landing of ``batch``, committed or (a trial) rolled back: rows staged per table, or its Failure."""
+    def _attempt(self, con, source: landing_staging.Source,
+                 commit: bool) -> dict[str, int] | landing_batch.Failure:
+        """One landing of the run's files or of a batch, committed or (a trial) rolled back.
+
+        Returns rows staged per table, or the Failure of a data error (for the
+        files also what the warehouse raises for a line it cannot read).
+        """
         step = ["touched_days"]  # the table whose step runs: where a data error belongs
+        seconds: dict[str, float] = {}
         try:
-            staged = self._apply(con, batch, step)
+            staged = self._apply(con, source, step, seconds)
         except BaseException as error:
             con.rollback()
-            if isinstance(error, self.data_errors):
+            refused = self.data_errors + (self.file_errors if isinstance(source, landing_staging.RunFiles) else ())
+            if isinstance(error, refused):
                 return landing_batch.Failure(step[0], error)
             raise
         (con.commit if commit else con.rollback)()
+        self.step_seconds = seconds
         return staged
 
-    def _apply(self, con, batch: landing_batch.Batch, step: list[str]) -> dict[str, int]:
+    def _apply(self, con, source: landing_staging.Source, step: list[str],
+               seconds: dict[str, float]) -> dict[str, int]:
         cursor = con.cursor()
         staged: dict[str, int] = {}
-        days = batch.values("touched_days")
-        if days:
-            self._clear_days(con, [day for (day,) in days])
-        present = batch.staged_tables()
+        with landing_staging.timed(seconds, "touched_days"):
+            if landing_staging.stage_days(self, con, source):
+                for statement in landing_sql.clear_days(self.names):
+                    cursor.execute(statement)
+            cursor.execute("DROP TABLE staged_touched_days")
         for table in (*TABLE_KEYS, *JOURNEY_TABLES):
-            if table not in present and table not in JOURNEY_TABLES:
-                continue
             step[0] = table
-            rows = batch.values(table)
-            self.stage(con, table, batch.columns[table], rows)
-            staged[table] = len(rows)
-            if table in TABLE_KEYS:
-                self._upsert(cursor, table)
+            with landing_staging.timed(seconds, table):
+                count = landing_staging.stage_table(self, con, source, table)
+                if count is None:
+                    continue
+                staged[table] = count
+                if table in TABLE_KEYS:
+                    self._upsert(con, table)
         step[0] = "customers"
-        rebuilt = batch.values("customers")
-        if rebuilt:
-            self._replace_customers(con, rebuilt)
+        with landing_staging.timed(seconds, "customers"):
+            if landing_staging.stage_customers(self, con, source):
+                for statement in landing_sql.replace_customers(self.names):
+                    cursor.execute(statement)
+            cursor.execute("DROP TABLE staged_customers")
         if staged.get("journeys"):
             for table, statement in landing_sql.replace_journeys_by_table(self.names):
                 step[0] = table
-                cursor.execute(statement)
+                with landing_staging.timed(seconds, table):
+                    cursor.execute(statement)
             cursor.execute(f"DROP TABLE {landing_sql.REPLACED_JOURNEYS}")
         return staged
 
-    def _upsert(self, cursor, table: str) -> None:
-        for statement in landing_sql.upsert(self.names, table):
+    def _upsert(self, con, table: str) -> None:
+        cursor = con.cursor()
+        for statement in landing_sql.upsert(self.names, table, self._not_null(con, table)):
             cursor.execute(statement)
 
-    def _clear_days(self, con, days: list[date]) -> None:
-        """The run recomputed these days whole: their old daily rows go."""
+    def _not_null(self, con, table: str) -> set[str]:
+        """The table's NOT NULL columns: their keys match with ``=``, which PostgreSQL can hash or index."""
         cursor = con.cursor()
-        cursor.execute("CREATE TEMP TABLE staged_touched_days (day DATE PRIMARY KEY)")
-        cursor.executemany(f"INSERT INTO staged_touched_days VALUES ({self.placeholder})",
-                           [[d] for d in sorted(set(days))])
-        for statement in landing_sql.clear_days(self.names):
-            cursor.execute(statement)
-        cursor.execute("DROP TABLE staged_touched_days")
-
-    def _replace_customers(self, con, rebuilt: list[tuple[str, list[str]]]) -> None:
-        """Customers (customer_id, devices) rebuilt from their whole history lose every stored row first."""
-        cursor = con.cursor()
-        cursor.execute("CREATE TEMP TABLE staged_customers (customer_id VARCHAR PRIMARY KEY)")
-        cursor.executemany(f"INSERT INTO staged_customers VALUES ({self.placeholder})",
-                           [[customer] for customer, _ in rebuilt])
-        devices = [(device, customer) for customer, devices in rebuilt for device in devices]
-        self.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
-        for statement in landing_sql.replace_customers(self.names):
-            cursor.execute(statement)
-        cursor.execute("DROP TABLE staged_customers")
+        cursor.execute("SELECT column_name FROM information_schema.columns "
+                       f"WHERE table_name = {self.placeholder} AND table_schema = current_schema() "
+                       "AND is_nullable = 'NO'", [table])
+        return {row[0] for row in cursor.fetchall()}

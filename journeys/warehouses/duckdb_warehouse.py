@@ -1,4 +1,10 @@
-"""DuckDB file warehouse (``duckdb:PATH``), the default."""
+"""DuckDB file warehouse (``duckdb:PATH``), the default.
+
+A run's files are staged by DuckDB's ``read_json`` (landing_files): each
+column read as its table's type, a time or JSON column as JSON and then
+checked and converted, ``error()`` for a value not in the pipeline's shapes. The row-by-row fallback
+moves the rows through Arrow, and DuckDB casts each column.
+"""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +12,9 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from journeys.warehouses import landing_files as files
 from journeys.warehouses.base import NothingStoredYet, Warehouse
+from journeys.warehouses.landing_files import literal, quote
 
 PREFIX = "duckdb:"
 
@@ -15,6 +23,9 @@ class DuckDBWarehouse(Warehouse):
     # A cast or constraint DuckDB refuses, or a value Arrow cannot carry (a lone surrogate, an int beyond 64 bits).
     data_errors = (duckdb.DataError, duckdb.IntegrityError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError,
                    UnicodeError)
+    # read_json's errors for a line that is not JSON or a value that does not transform, and error()'s.
+    file_errors = (duckdb.InvalidInputException,)
+    unnest = "unnest(CAST({} AS VARCHAR[]))"
 
     def __init__(self, url: str):
         super().__init__(url)
@@ -34,16 +45,39 @@ class DuckDBWarehouse(Warehouse):
                                    f"(`journeys run --warehouse {self.url}` creates it)")
         return duckdb.connect(str(self.path), read_only=True)
 
+    def create_staged(self, con, table: str) -> None:
+        con.raw.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS SELECT * FROM {table} LIMIT 0")
+
     def stage(self, con, table: str, columns: list[str], rows: list[tuple]) -> None:
         raw = con.raw
-        raw.execute(f"CREATE OR REPLACE TEMP TABLE staged_{table} AS SELECT * FROM {table} LIMIT 0")
+        self.create_staged(con, table)
         if rows:
-            # Arrow moves the rows in one call; DuckDB casts each column to the table's type.
+            # Arrow moves the rows in one call; DuckDB casts each column to the table's type, and
+            # re-writes JSON text as read_json does (compact), so both paths store the same text.
+            json_columns = {name for name, kind in self.column_types(con, table) if kind == "JSON"}
             batch = pa.table({c: _arrow_column([row[i] for row in rows]) for i, c in enumerate(columns)})
             raw.register("incoming_rows", batch)
-            quoted = ", ".join(f'"{c}"' for c in columns)
-            raw.execute(f"INSERT INTO staged_{table} ({quoted}) SELECT {quoted} FROM incoming_rows")
+            quoted = ", ".join(quote(c) for c in columns)
+            values = ", ".join(f"json_extract(CAST({quote(c)} AS JSON), '$')" if c in json_columns else quote(c)
+                               for c in columns)
+            raw.execute(f"INSERT INTO staged_{table} ({quoted}) SELECT {values} FROM incoming_rows")
             raw.unregister("incoming_rows")
+
+    def file_rows(self, con, paths: list[Path], kinds: list[tuple[str, str]]) -> str:
+        names = ", ".join(literal(str(path)) for path in paths)
+        types = ", ".join(f"{literal(name)}: {literal(files.READ_AS.get(kind, kind))}" for name, kind in kinds)
+        values = ", ".join(f"{files.checked(quote(name), kind, DIALECT)} AS {quote(name)}" for name, kind in kinds)
+        return (f"SELECT {values} FROM read_json([{names}], format = 'newline_delimited', "
+                f"columns = {{{types}}})")
+
+    def insert_count(self, con, statement: str) -> int:
+        return con.raw.execute(statement).fetchone()[0]
+
+
+DIALECT = files.Dialect(
+    json_type="json_type({})", type_names={"object": "OBJECT", "array": "ARRAY", "string": "VARCHAR", "null": "NULL"},
+    regex="regexp_matches({}, {})", string="({} ->> '$')", from_ms="timezone('UTC', epoch_ms({}))",
+    refuse="error({0})")
 
 
 def _arrow_column(values: list):

@@ -3,7 +3,9 @@
 Decoding makes every value storable, but a run file can still hold a row the
 warehouse rejects (a value out of a column's range, text PostgreSQL cannot
 hold, a constraint). One such row must not fail the whole landing run after
-run (a poison pill), so ``Warehouse.land`` lands a ``Batch``:
+run (a poison pill), so when the warehouse refuses the landing of the run's
+files as they are (the normal path, landing_files), ``Warehouse.land`` lands
+the run again as a ``Batch``:
 
 1. ``Batch.add`` converts each line to the table's columns; a line that does
    not convert (not JSON, a time that is not one) is refused there and then;

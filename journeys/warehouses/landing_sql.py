@@ -25,7 +25,7 @@ steps, in landing order:
 """
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, Collection, NamedTuple
 
 from journeys.core import tables
 
@@ -47,8 +47,12 @@ def clear_days(n: Names) -> list[str]:
             for t in DAILY_TABLES]
 
 
-def upsert(n: Names, table: str) -> list[str]:
-    match = " AND ".join(f"staged.{n.quote(k)} IS NOT DISTINCT FROM stored.{n.quote(k)}" for k in TABLE_KEYS[table])
+def upsert(n: Names, table: str, not_null: Collection[str] = ()) -> list[str]:
+    """Keys match with IS NOT DISTINCT FROM (a NULL page is a key too); a key column in ``not_null``
+    (NOT NULL in the stored table) with ``=``, the same match there, which PostgreSQL can hash or use
+    an index for instead of comparing every staged row with every stored one."""
+    match = " AND ".join(f"staged.{n.quote(k)} {'=' if k in not_null else 'IS NOT DISTINCT FROM'} stored.{n.quote(k)}"
+                         for k in TABLE_KEYS[table])
     if table in FIRST_WINS:
         return [f"INSERT INTO {n.table(table)} SELECT * FROM {n.staged(table)} staged "
                 f"WHERE NOT EXISTS (SELECT 1 FROM {n.table(table)} stored WHERE {match})"]
