@@ -38,7 +38,9 @@ class PartitionRange(NamedTuple):
 
 
 def _consumer(bootstrap: str, kafka: KafkaConfig, group: str | None) -> KafkaConsumer:
-    return new_consumer(bootstrap, kafka, group, max_poll_records=kafka.max_poll_records)
+    return new_consumer(bootstrap, kafka, group, max_poll_records=kafka.max_poll_records,
+                        max_partition_fetch_bytes=kafka.max_partition_fetch_bytes,
+                        fetch_max_bytes=kafka.fetch_max_bytes)
 
 
 def plan_bounded_read(bootstrap: str, topics: Iterable[str], kafka: KafkaConfig) -> list[PartitionRange]:

@@ -47,6 +47,10 @@ class KafkaConfig:
     registry_url: str | None = None
     poll_timeout_ms: int = 1_000
     max_poll_records: int = 5_000
+    # Bytes a fetch may bring back, per partition and in all: kafka-python's 1 MiB per partition made a
+    # bounded read wait for a round trip every ~1,700 messages.
+    max_partition_fetch_bytes: int = 16 * 1024 * 1024
+    fetch_max_bytes: int = 64 * 1024 * 1024
     request_timeout_ms: int = 30_000
     # A bounded run lands its planned offsets in consecutive chunks of at most this many messages
     # (pipelines/bounded_chunks.py): land, commit, then the next; a run's memory follows this, not its input.

@@ -64,6 +64,8 @@ LIMITS: dict[str, dict[str, Any]] = {
     "kafka.consumer_group": {"non_empty": True},
     "kafka.poll_timeout_ms": {"min": 1},
     "kafka.max_poll_records": {"min": 1},
+    "kafka.max_partition_fetch_bytes": {"min": 1024},
+    "kafka.fetch_max_bytes": {"min": 1024},
     "kafka.request_timeout_ms": {"min": 1},
     "kafka.max_events_per_chunk": {"min": 1},
     "kafka.security_protocol": {"choices": SECURITY_PROTOCOLS},
