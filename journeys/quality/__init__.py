@@ -56,13 +56,13 @@ from journeys.quality.policy import (
     quality_dir,
 )
 from journeys.quality.results_page import data_docs
-from journeys.quality.run_checks import channel_counts, enforce, freshness_check, quality_run_row, volume_check
+from journeys.quality.run_checks import enforce, freshness_check, quality_run_row, volume_check
 
 __all__ = [
     "AGGREGATES_SUITE", "EVENTS_SUITE", "EVENT_COLUMNS", "FAIL", "FRESHNESS", "POLICIES", "QUARANTINE",
     "REASON_PREFIX", "REPORT", "SAMPLE_SIZE", "VOLUME",
     "Policy", "QualityFailure", "QualityResult", "Validator",
-    "aggregate_frames", "build_data_docs", "channel_counts", "check_aggregates", "check_events", "data_docs",
+    "aggregate_frames", "build_data_docs", "check_aggregates", "check_events", "data_docs",
     "default_validator", "enforce", "event_parameters", "events_frame", "expectation_key", "freshness_check",
     "import_gx", "load_suite", "merge_results", "quality_dir", "quality_run_row", "quarantine_rows",
     "quarantined_dead_letter", "split_suite", "suite_path", "validate_frame", "volume_check",

@@ -7,18 +7,10 @@ like the suites. The earlier runs' counts are read by the caller
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from journeys.quality.policy import FRESHNESS, REPORT, VOLUME, QualityResult
-
-
-def channel_counts(event_rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for row in event_rows:
-        counts[row["channel"]] += 1
-    return dict(sorted(counts.items()))
 
 
 def volume_check(counts_now: Mapping[str, int], history: Sequence[Mapping[str, int]], *,
