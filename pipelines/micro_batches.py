@@ -28,7 +28,7 @@ from apache_beam.metrics import Metrics
 
 from journeys.core.config import Config
 from journeys.core.summary import DEAD_LETTER_PREFIX, RunSummary
-from journeys.pipelines.run import RunRequest, land_raw
+from journeys.pipelines.run import RunRequest, defers_days, land_raw, settle
 from journeys.pipelines.sources import KAFKA, Source
 from journeys.rules import masking
 from journeys.transforms.batches import chunked
@@ -63,9 +63,14 @@ def summary_counters(summary: RunSummary) -> dict[str, int]:
 
 
 def land_messages(request: RunRequest, messages: list[RawMessage], run_dir: Path, started_ms: int) -> RunSummary:
-    """The bounded pipeline (``run.land_raw``) over one pane's messages, in this process."""
-    return land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(list(chunked(messages))), run_dir,
-                    started_ms, request.source.location)
+    """The bounded pipeline (``run.land_raw``) over one pane's messages, in this process, then the
+    daily rows of the days it touched (pipelines/daily_settle.py), so each landed pane leaves whole days."""
+    defer_days = defers_days(request)
+    summary = land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(list(chunked(messages))), run_dir,
+                       started_ms, request.source.location, defer_days)
+    if defer_days:
+        settle(request, run_dir, started_ms)
+    return summary
 
 
 def _init_landing_process(config: Config, parent: int) -> None:

@@ -22,13 +22,14 @@ from journeys import quality
 from journeys.core.config import Config
 from journeys.core.summary import RunSummary
 from journeys.pipelines.bounded_chunks import plan_chunks, total_summary
+from journeys.pipelines.daily_settle import CHECKS_FILE, settle_pending_days
 from journeys.pipelines.ingest import build_ingest, build_journeys, read_raw
 from journeys.pipelines.runners import make_options, make_runner
 from journeys.pipelines.sources import FILE, KAFKA, Source
 from journeys.rules.daily import JOURNEY_DAILY
 from journeys.rules.daily_chat_tasks import CHAT_TASK_DAILY
 from journeys.transforms.aggregates import AggregateDaily
-from journeys.transforms.complete_days import CompleteDays
+from journeys.transforms.complete_days import CompleteDays, TouchedDays
 from journeys.transforms.event_stats import EventStats
 from journeys.transforms.file_read import InputFile, expand_files
 from journeys.transforms.kafka_read import commit_offsets, plan_bounded_read
@@ -36,7 +37,7 @@ from journeys.transforms.parse import NAMESPACE
 from journeys.warehouses import bigquery_warehouse as bigquery
 from journeys.warehouses import rows as landing
 from journeys.warehouses import warehouse_for
-from journeys.warehouses.base import RUN_TABLES, read_run_tables
+from journeys.warehouses.base import RUN_TABLES, read_rows, read_run_tables
 from journeys.warehouses.history import stored_day_counts
 from journeys.warehouses.landing_batch import with_refusals
 from journeys.warehouses.quality_runs import recent_volume_counts
@@ -70,6 +71,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
     # memory follows the chunk size; a crash between chunks keeps the ones before, and a re-run goes on.
     # Every chunk has the run's start time (the same "in the future" and freshness) and its own run_id.
     chunks = plan_chunks(ranges, config.kafka.max_events_per_chunk)
+    defer_days = defers_days(request)
     summaries = []
     for number, chunk in enumerate(chunks, 1):
         if number > 1:
@@ -78,7 +80,7 @@ def run_ingest(request: RunRequest) -> RunSummary:
         try:
             summaries.append(land_raw(
                 request, lambda pipeline, chunk=chunk: read_raw(pipeline, request.source, config, chunk, files),
-                chunk_dir, run_started_ms, dead_letter_bootstrap))
+                chunk_dir, run_started_ms, dead_letter_bootstrap, defer_days))
         except quality.QualityFailure as failure:  # this chunk is neither landed nor committed
             if number > 1:
                 landed = f"in chunk {number} of {len(chunks)}: the {number - 1} before it were landed and committed"
@@ -86,12 +88,41 @@ def run_ingest(request: RunRequest) -> RunSummary:
             raise
         if chunk:
             commit_offsets(request.source.location, config.kafka, chunk)
+    if defer_days:
+        crash_if_asked("before_settle")
+        settle(request, chunk_dir, run_started_ms)
     return total_summary(summaries)
 
 
+def defers_days(request: RunRequest) -> bool:
+    """Whether the run's daily rows are recomputed once at its end (pipelines/daily_settle.py) rather
+    than in its pipeline: into DuckDB and PostgreSQL. BigQuery lands through one MERGE script, and
+    without a warehouse a run's own days are complete."""
+    return bool(request.warehouse) and not request.warehouse.startswith(bigquery.PREFIX)
+
+
+def settle(request: RunRequest, run_dir: Path, run_started_ms: int) -> list[str]:
+    """``settle_pending_days`` after the run (or last chunk) in ``run_dir``, its files in ``run_dir/days``;
+    the daily checks complete that run's aggregates result. A failed ``fail`` check says what was
+    landed before it."""
+    checks = run_dir / CHECKS_FILE
+    earlier = [quality.QualityResult.from_row(row) for row in (read_rows([checks]) if checks.exists() else ())
+               if row["suite"] not in (quality.VOLUME, quality.FRESHNESS)]
+    try:
+        return settle_pending_days(request.warehouse, request.config, run_dir / SETTLE_DIR, run_dir.name,
+                                   run_started_ms, earlier[0] if earlier else None)
+    except quality.QualityFailure as failure:
+        failure.args = (f"{failure} (recomputing the daily rows of the days landed: they stay pending, and the next "
+                        "run recomputes them; the events and journeys before were landed and committed)",)
+        raise
+
+
 def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PCollection], run_dir: Path,
-             run_started_ms: int, dead_letter_bootstrap: str | None) -> RunSummary:
+             run_started_ms: int, dead_letter_bootstrap: str | None, defer_days: bool = False) -> RunSummary:
     """One bounded pipeline over ``make_raw(pipeline)``: run files, quality checks, then the landing.
+
+    ``defer_days``: the run's daily rows are not computed here; the days it
+    touches land as pending, and the caller settles them (pipelines/daily_settle.py).
 
     The bounded run (``run_ingest``) reads its planned Kafka ranges or files; a
     streaming micro-batch (pipelines/micro_batches.py) hands over a pane of raw
@@ -103,7 +134,8 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
                              options=make_options(request.runner, list(request.beam_args)))
     rows = table_rows(make_raw(pipeline), config, run_started_ms, dead_letter_bootstrap,
-                      history_url=request.warehouse if warehouse else None, run_id=run_dir.name)
+                      history_url=request.warehouse if warehouse else None, run_id=run_dir.name,
+                      defer_days=defer_days)
     # One file writer for every table: a WriteToText per table made a pipeline of hundreds of steps, whose
     # construction and finalising stages cost seconds per run (and per chunk).
     (tuple(lines | f"Tag{_camel(name)}" >> beam.Map(_tagged, name) for name, lines in rows.items())
@@ -119,7 +151,7 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
 
     if config.quality.enabled:
         raise_on_event_failures(run_dir)
-        check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None)
+        check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None, defer_days)
     if warehouse:
         warehouse.land(run_dir)  # BigQuery: the driver's rows, then the MERGE script
     crash_if_asked("after_land")
@@ -128,13 +160,20 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
 
 
 def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_letter_bootstrap: str | None,
-               history_url: str | None, run_id: str) -> dict[str, beam.PCollection]:
-    """The whole pipeline from raw input: JSON lines per warehouse table (and per run file)."""
+               history_url: str | None, run_id: str, defer_days: bool = False) -> dict[str, beam.PCollection]:
+    """The whole pipeline from raw input: JSON lines per warehouse table (and per run file).
+
+    ``defer_days``: no daily rows; the touched days go to the ``pending_days`` file instead of ``touched_days``.
+    """
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id, raise_on_fail=False)
     built = build_journeys(ingested.events, config, history_url=history_url)
-    whole_days, days = built.customers | "CompleteDays" >> CompleteDays(history_url)
-    daily = {**(whole_days | "AggregateDaily" >> AggregateDaily(JOURNEY_DAILY))._asdict(),
-             **(whole_days | "AggregateChatAndTasks" >> AggregateDaily(CHAT_TASK_DAILY))._asdict()}
+    daily = {}
+    if defer_days:
+        days, days_file = built.customers | "TouchedDays" >> TouchedDays(history_url), PENDING_DAYS
+    else:
+        (whole_days, days), days_file = built.customers | "CompleteDays" >> CompleteDays(history_url), "touched_days"
+        daily = {**(whole_days | "AggregateDaily" >> AggregateDaily(JOURNEY_DAILY))._asdict(),
+                 **(whole_days | "AggregateChatAndTasks" >> AggregateDaily(CHAT_TASK_DAILY))._asdict()}
     quality_rows = {}
     if ingested.quality_runs is not None:
         quality_rows["quality_runs"] = ingested.quality_runs | "QualityRunRows" >> beam.Map(json.dumps)
@@ -150,7 +189,7 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
            for table, field in CUSTOMER_ROWS.items()},
         "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
         EVENT_STATS: ingested.events | "EventStats" >> EventStats() | "EventStatsRow" >> beam.Map(json.dumps),
-        "touched_days": days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
+        days_file: days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
         **{table: rows | f"{_camel(table)}Rows" >> beam.Map(json.dumps) for table, rows in daily.items()},
     }
 
@@ -207,8 +246,12 @@ def raise_on_event_failures(run_dir: Path) -> None:
         raise QualityGateFailed(merged, merged.keys_with_policy(quality.FAIL))
 
 
-def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, warehouse_url: str | None) -> None:
+def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, warehouse_url: str | None,
+                      defer_days: bool = False) -> None:
     """The aggregates suite, volume and freshness over the run's outputs, before anything lands.
+
+    ``defer_days``: the run has no daily rows yet, so only the suite's row-table
+    expectations run here; the daily ones run where the days are settled.
 
     Results go to the run's quality_runs rows; a ``fail`` result raises QualityFailure, so
     nothing is landed and no offset is committed.
@@ -216,9 +259,10 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
     policy = quality.Policy.load(config.quality.policy_path)
     tables = read_run_tables(run_dir, [name for name in RUN_TABLES if name != "events"])
     stats = read_run_tables(run_dir, [EVENT_STATS])[EVENT_STATS][0]
-    aggregates = quality.check_aggregates(tables, stored_day_counts(warehouse_url, tables),
-                                          suite=config.quality.aggregates_suite, policy=policy,
-                                          journey_config=config.journey, raise_on_fail=False)
+    stored = {} if defer_days else stored_day_counts(warehouse_url, tables)
+    aggregates = quality.check_aggregates(tables, stored, suite=config.quality.aggregates_suite, policy=policy,
+                                          journey_config=config.journey, raise_on_fail=False,
+                                          days=False if defer_days else None)
     volume_settings, freshness_settings = dict(policy.check("volume")), dict(policy.check("freshness"))
     history = []
     if warehouse_url:
@@ -232,7 +276,7 @@ def check_run_quality(run_dir: Path, config: Config, run_started_ms: int, wareho
                                         freshness_settings.get("policy", quality.REPORT))
     results = (aggregates, volume, freshness)
     rows = [quality.quality_run_row(run_dir.name, r.suite, r, run_started_ms) for r in results]
-    (run_dir / "quality_runs-checks.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (run_dir / CHECKS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if config.quality.html_dir:
         quality.data_docs(config.quality.html_dir, list(results), run_id=run_dir.name)
     quality.enforce(results)
@@ -243,7 +287,9 @@ QUALITY_FAILURES = "quality_failures"
 # Files that are not tables: what a run rebuilt (for the warehouse), and the events gate's failures.
 # The events' counts per channel and newest event time (transforms/event_stats.py), for the run-level checks.
 EVENT_STATS = "event_stats"
-RUN_ONLY_FILES = ("customers", "touched_days", QUALITY_FAILURES, EVENT_STATS)
+SETTLE_DIR = "days"  # under the run's (last chunk's) directory: the recomputed daily rows
+PENDING_DAYS = "pending_days"  # the days a run touched, left for its end to recompute (pipelines/daily_settle.py)
+RUN_ONLY_FILES = ("customers", "touched_days", PENDING_DAYS, QUALITY_FAILURES, EVENT_STATS)
 FAULT_ENV = "JOURNEYS_FAULT"
 FAULT_EXIT_CODE = 75
 

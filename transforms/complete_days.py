@@ -5,6 +5,10 @@ needs every journey of its day. The touched days are the days of the rebuilt
 customers' journeys, new and previously stored (a journey can move to another
 day or disappear); the stored journeys of other customers on those days are
 read back unchanged. Without a warehouse, a run's own days are complete.
+
+Bounded runs into DuckDB or PostgreSQL use only TouchedDays: they record the
+days as pending and recompute them once at the run's end
+(pipelines/daily_settle.py), not in every chunk.
 """
 from __future__ import annotations
 
@@ -30,13 +34,12 @@ class _StoredCustomersFn(ReadsHistory):
         yield from self.history.customers_on_days(days, set(rebuilt))
 
 
-class CompleteDays(beam.PTransform):
-    """PCollection[CustomerJourneys] -> (PCollection[CustomerJourneys], PCollection[str] days).
+class TouchedDays(beam.PTransform):
+    """PCollection[CustomerJourneys] -> PCollection[str]: every day the rebuilt customers' journeys
+    start on, new or stored (a journey can move to another day or disappear), each once.
 
-    The first output holds the rebuilt customers plus, for every touched day,
-    the stored journeys (with views and friction) of the other customers;
-    the second the touched days, each once. Bounded runs only: it reads the
-    warehouse once, after the rebuilt customers are known.
+    What a run whose daily rows are recomputed at its end (pipelines/daily_settle.py)
+    records as pending; what CompleteDays completes otherwise.
     """
 
     def __init__(self, history_url: str | None):
@@ -44,11 +47,30 @@ class CompleteDays(beam.PTransform):
         self._history_url = history_url
 
     def expand(self, customers):
-        new_days = customers | "NewJourneyDays" >> beam.FlatMap(_new_days)
+        days = customers | "NewJourneyDays" >> beam.FlatMap(_new_days)
+        if self._history_url:
+            stored_days = customers | "StoredJourneyDays" >> beam.ParDo(_StoredDaysFn(self._history_url))
+            days = (days, stored_days) | "AllDays" >> beam.Flatten()
+        return days | "DistinctDays" >> beam.Distinct()
+
+
+class CompleteDays(beam.PTransform):
+    """PCollection[CustomerJourneys] -> (PCollection[CustomerJourneys], PCollection[str] days).
+
+    The first output holds the rebuilt customers plus, for every touched day,
+    the stored journeys (with views and friction) of the other customers;
+    the second the touched days, each once (TouchedDays). Bounded runs only: it
+    reads the warehouse once, after the rebuilt customers are known.
+    """
+
+    def __init__(self, history_url: str | None):
+        super().__init__()
+        self._history_url = history_url
+
+    def expand(self, customers):
+        days = customers | "TouchedDays" >> TouchedDays(self._history_url)
         if not self._history_url:
-            return customers, new_days | "DistinctDays" >> beam.Distinct()
-        stored_days = customers | "StoredJourneyDays" >> beam.ParDo(_StoredDaysFn(self._history_url))
-        days = (new_days, stored_days) | "AllDays" >> beam.Flatten() | "DistinctDays" >> beam.Distinct()
+            return customers, days
         rebuilt = customers | "RebuiltCustomerIds" >> beam.Map(lambda c: c.customer_id)
         others = (customers.pipeline
                   | "Once" >> beam.Create([None])

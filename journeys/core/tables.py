@@ -63,6 +63,9 @@ FIRST_WINS = frozenset({EVENTS.name})
 # The migrations' own bookkeeping, keyed like the rest.
 SCHEMA_MIGRATIONS = Table("journeys_schema_migrations", ("version",), time_columns=("applied_at",))
 
-ALL_TABLES: tuple[Table, ...] = (*KEYED_TABLES, CUSTOMER_DEVICES, *JOURNEY_TABLES, SCHEMA_MIGRATIONS)
+# Days whose daily rows wait to be recomputed from the stored journeys (pipelines/daily_settle.py).
+PENDING_DAYS = Table("pending_days", ("day",))
+
+ALL_TABLES: tuple[Table, ...] = (*KEYED_TABLES, CUSTOMER_DEVICES, *JOURNEY_TABLES, PENDING_DAYS, SCHEMA_MIGRATIONS)
 BY_NAME: dict[str, Table] = {t.name: t for t in ALL_TABLES}
 TIME_COLUMNS = frozenset(c for t in ALL_TABLES for c in t.time_columns)

@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from datetime import date
 from fractions import Fraction
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from journeys.core import tables
 from journeys.core.model import CustomerJourneys
@@ -222,14 +222,24 @@ class DailyAggregate(NamedTuple):
 
     def aggregate(self, customers: Iterable[CustomerJourneys]) -> dict[str, list[dict]]:
         """Partials merged per (table, key) and finished, in memory: what the combiners compute, without Beam."""
-        merged: dict[tuple[str, tuple], list] = {}
-        for customer in customers:
-            for table, key, partial in self.partials(customer):
-                merge(merged.setdefault((table, key), self.empty(table)), partial)
-        out: dict[str, list[dict]] = {table: [] for table in self.tables}
-        for (table, key), acc in sorted(merged.items(), key=_row_order):
-            out[table].append(self.finish(table, key, acc))
-        return out
+        return aggregate_many((self,), customers)
+
+
+def aggregate_many(aggregates: Sequence[DailyAggregate], customers: Iterable[CustomerJourneys]
+                   ) -> dict[str, list[dict]]:
+    """Every table of ``aggregates`` in one pass over ``customers`` (an iterator is read once):
+    memory holds the merged accumulators, one per (table, key), not the customers."""
+    merged: list[dict[tuple[str, tuple], list]] = [{} for _ in aggregates]
+    for customer in customers:
+        for spec, slots in zip(aggregates, merged):
+            for table, key, partial in spec.partials(customer):
+                merge(slots.setdefault((table, key), spec.empty(table)), partial)
+    out: dict[str, list[dict]] = {}
+    for spec, slots in zip(aggregates, merged):
+        out.update({table: [] for table in spec.tables})
+        for (table, key), acc in sorted(slots.items(), key=_row_order):
+            out[table].append(spec.finish(table, key, acc))
+    return out
 
 
 JOURNEY_DAILY = DailyAggregate(TABLES, ("PageStats", "Friction", "JourneyStats", "PathEdges"), partials, empty, finish)

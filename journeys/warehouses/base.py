@@ -9,7 +9,10 @@ PostgreSQL share the semantics:
   keys, and events are kept first-landed-wins: the same input twice leaves
   the same rows;
 - the days a run recomputed whole (the ``touched_days`` file) lose their old
-  daily rows first, so a key that no longer occurs does not linger;
+  daily rows first, so a key that no longer occurs does not linger, and are
+  no longer pending; the days it touched but left for the run's end to
+  recompute (the ``pending_days`` file, pipelines/daily_settle.py) are added
+  to ``pending_days``;
 - customers rebuilt from their whole stored history (the ``customers`` file)
   lose all their stored rows and device links first;
 - journeys replace, for their customer, every stored journey they overlap in
@@ -95,12 +98,12 @@ def column_value(column: str, value: Any) -> Any:
 
 
 # The run-only files the landing reads, in the columns it stages them in.
-RUN_FILE_COLUMNS = {"touched_days": ["day"], "customers": ["customer_id", "devices"]}
+RUN_FILE_COLUMNS = {"touched_days": ["day"], "pending_days": ["day"], "customers": ["customer_id", "devices"]}
 
 
 def _converted(table: str, columns: list[str], row: dict) -> tuple:
     """A run file's row as the driver takes it (ValueError, TypeError... for one that is not such a row)."""
-    if table == "touched_days":
+    if table in ("touched_days", "pending_days"):
         return (date.fromisoformat(row["day"]),)
     if table == "customers":
         return row["customer_id"], [str(device) for device in row["devices"]]
@@ -256,7 +259,7 @@ class Warehouse(ABC):
     def _read_batch(self, con, run_dir: Path) -> landing_batch.Batch:
         """The run's files as rows per table in the tables' columns (a line that does not convert is refused)."""
         batch = landing_batch.Batch()
-        for table in ("touched_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers"):
+        for table in ("touched_days", "pending_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers"):
             columns = RUN_FILE_COLUMNS.get(table) or self.columns(con, table)
             batch.columns[table] = columns
             for path in run_files(run_dir, table):
@@ -298,6 +301,12 @@ class Warehouse(ABC):
                 for statement in landing_sql.clear_days(self.names):
                     cursor.execute(statement)
             cursor.execute("DROP TABLE staged_touched_days")
+        step[0] = "pending_days"
+        with landing_staging.timed(seconds, "pending_days"):
+            if landing_staging.stage_days(self, con, source, "pending_days"):
+                for statement in landing_sql.add_pending(self.names):
+                    cursor.execute(statement)
+            cursor.execute("DROP TABLE staged_pending_days")
         for table in (*TABLE_KEYS, *JOURNEY_TABLES):
             step[0] = table
             with landing_staging.timed(seconds, table):

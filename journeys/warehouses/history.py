@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date, datetime, timezone
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from journeys.core.events import Event
 from journeys.core.model import (
@@ -143,6 +143,53 @@ class History:
                 c.task_attempts.extend(attempts.get(j.journey_id, []))
         return list(by_customer.values())
 
+    def pending_days(self) -> list[str]:
+        """The days whose daily rows wait to be recomputed (migration 8), oldest first."""
+        return [d.isoformat() for (d,) in self._query("SELECT day FROM pending_days ORDER BY day", [])]
+
+    def whole_days(self, days: Iterable[str], customers_per_batch: int) -> Iterator[CustomerJourneys]:
+        """Every stored journey starting on ``days`` (with its views, friction, conversations and
+        task attempts), one CustomerJourneys per customer, read ``customers_per_batch`` customers
+        at a time: memory follows the batch, not the days.
+
+        The warehouse orders the customer ids and bounds each batch (BETWEEN its first and last),
+        so its collation decides both and no id falls between batches.
+        """
+        window, bounds = self._day_window(days)
+        if not bounds:
+            return
+        ids = [row[0] for row in self._query(
+            f"SELECT DISTINCT customer_id FROM journeys WHERE {window} ORDER BY customer_id", bounds)]
+        for first in range(0, len(ids), customers_per_batch):
+            batch = ids[first:first + customers_per_batch]
+            where = f"journeys.customer_id BETWEEN {self._mark} AND {self._mark} AND ({window})"
+            values = [batch[0], batch[-1], *bounds]
+            by_customer: dict[str, CustomerJourneys] = {}
+            for j in _model_rows(Journey, self._query(
+                    f"SELECT {', '.join(Journey._fields)} FROM journeys WHERE {where}", values)):
+                by_customer.setdefault(j.customer_id, CustomerJourneys([], [], [], j.customer_id, (), [], [])
+                                       ).journeys.append(j)
+            owner = {j.journey_id: c for c in by_customer.values() for j in c.journeys}
+            for kind, table, field in _JOURNEY_CHILDREN:
+                columns = ", ".join(f"x.{name}" for name in kind._fields)
+                for row in _model_rows(kind, self._query(
+                        f"SELECT {columns} FROM {table} x JOIN journeys USING (journey_id) WHERE {where}", values)):
+                    getattr(owner[row.journey_id], field).append(row)
+            yield from by_customer.values()
+
+    def _day_window(self, days: Iterable[str]) -> tuple[str, list]:
+        """A WHERE condition on journeys.started_at for ``days``, runs of consecutive days as one range."""
+        ordinals = sorted({date.fromisoformat(day).toordinal() for day in days})
+        ranges: list[list[int]] = []
+        for ordinal in ordinals:
+            if ranges and ordinal == ranges[-1][1]:
+                ranges[-1][1] = ordinal + 1
+            else:
+                ranges.append([ordinal, ordinal + 1])
+        bounds = [_midnight(ordinal) for pair in ranges for ordinal in pair]
+        one = f"(journeys.started_at >= {self._mark} AND journeys.started_at < {self._mark})"
+        return " OR ".join([one] * len(ranges)), bounds
+
     def _rows_of(self, kind, table: str, window: str, bounds: list, ids: set[str]) -> dict[str, list]:
         columns = ", ".join(f"x.{name}" for name in kind._fields)
         rows = _model_rows(kind, self._query(
@@ -152,6 +199,15 @@ class History:
             if row.journey_id in ids:
                 grouped.setdefault(row.journey_id, []).append(row)
         return grouped
+
+
+_JOURNEY_CHILDREN = ((PageView, "page_views", "page_views"), (FrictionPoint, "friction_events", "friction"),
+                     (ConversationSummary, "conversations", "conversations"),
+                     (TaskAttempt, "task_attempts", "task_attempts"))
+
+
+def _midnight(ordinal: int) -> datetime:
+    return datetime.combine(date.fromordinal(ordinal), datetime.min.time(), timezone.utc)
 
 
 def newest_stored_events(warehouse_url: str, limit: int) -> list[Event]:

@@ -14,7 +14,9 @@ so they share the semantics by construction; only the names differ:
 Aliases are ``stored`` and ``staged`` (``new`` is reserved in BigQuery). The
 steps, in landing order:
 
-1. ``clear_days``: the days the run recomputed whole lose their daily rows;
+1. ``clear_days``: the days the run recomputed whole lose their daily rows (and are no
+   longer pending); ``add_pending``: the days the run touched but left to be
+   recomputed once at the run's end (``staged('pending_days')``, pipelines/daily_settle.py);
 2. ``upsert`` per keyed table: ``events`` first-landed-wins (insert the staged
    rows whose key is not stored yet), every other keyed table replaces the
    stored rows with the staged row of the same key;
@@ -34,6 +36,7 @@ JOURNEY_TABLES = tuple(t.name for t in tables.JOURNEY_TABLES)
 DAILY_TABLES = tuple(t.name for t in tables.DAILY_TABLES)
 FIRST_WINS = tables.FIRST_WINS
 REPLACED_JOURNEYS = "replaced_journeys"  # a temp table of step 4
+PENDING_DAYS = tables.PENDING_DAYS.name
 
 
 class Names(NamedTuple):
@@ -44,7 +47,13 @@ class Names(NamedTuple):
 
 def clear_days(n: Names) -> list[str]:
     return [f"DELETE FROM {n.table(t)} WHERE day IN (SELECT day FROM {n.staged('touched_days')})"
-            for t in DAILY_TABLES]
+            for t in (*DAILY_TABLES, PENDING_DAYS)]
+
+
+def add_pending(n: Names) -> list[str]:
+    """Needs ``staged('pending_days')`` (day, distinct)."""
+    return [f"INSERT INTO {n.table(PENDING_DAYS)} SELECT day FROM {n.staged(PENDING_DAYS)} staged "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {n.table(PENDING_DAYS)} stored WHERE stored.day = staged.day)"]
 
 
 def upsert(n: Names, table: str, not_null: Collection[str] = ()) -> list[str]:

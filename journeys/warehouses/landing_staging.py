@@ -38,19 +38,20 @@ class RunFiles(NamedTuple):
 Source = RunFiles | landing_batch.Batch
 
 
-def stage_days(warehouse, con, source: Source) -> int:
-    """Creates ``staged_touched_days``: the days the run recomputed whole."""
+def stage_days(warehouse, con, source: Source, name: str = "touched_days") -> int:
+    """Creates ``staged_<name>``: the days the run recomputed whole (``touched_days``), or the
+    days it left to be recomputed at the run's end (``pending_days``)."""
     cursor = con.cursor()
-    cursor.execute("CREATE TEMP TABLE staged_touched_days (day DATE PRIMARY KEY)")
+    cursor.execute(f"CREATE TEMP TABLE staged_{name} (day DATE PRIMARY KEY)")
     if isinstance(source, RunFiles):
-        paths = source.paths("touched_days")
+        paths = source.paths(name)
         if not paths:
             return 0
-        rows = warehouse.file_rows(con, paths, RUN_FILE_KINDS["touched_days"])
-        return warehouse.insert_count(con, f"INSERT INTO staged_touched_days SELECT DISTINCT day FROM ({rows}) f")
-    days = sorted({day for (day,) in source.values("touched_days")})
+        rows = warehouse.file_rows(con, paths, RUN_FILE_KINDS[name])
+        return warehouse.insert_count(con, f"INSERT INTO staged_{name} SELECT DISTINCT day FROM ({rows}) f")
+    days = sorted({day for (day,) in source.values(name)})
     if days:
-        cursor.executemany(f"INSERT INTO staged_touched_days VALUES ({warehouse.placeholder})", [[d] for d in days])
+        cursor.executemany(f"INSERT INTO staged_{name} VALUES ({warehouse.placeholder})", [[d] for d in days])
     return len(days)
 
 

@@ -5,9 +5,12 @@ partitions, 2,503 messages: at most 500 a chunk makes ceil(2503/500) = 6
 chunks. The chunked run's warehouse equals a single-chunk run's in every
 contract table (support.warehouse_snapshots), its summary is the sum of six
 balanced chunks with the same input and dead letters, and the consumer group
-ends at the end offsets. A run killed between chunks 1 and 2 has landed and
-committed chunk 1 (its planned messages, at most 500); its re-run reads the
-rest and the tables equal the single-chunk run's again. A chunk failing a
+ends at the end offsets; the daily rows are recomputed once, after the last
+chunk. A run killed between chunks 1 and 2 has landed and committed chunk 1
+(its planned messages, at most 500); its re-run reads the rest and the
+tables equal the single-chunk run's again. One killed after its last chunk,
+before the daily rows, leaves its days pending: the next run recomputes
+them. A chunk failing a
 ``fail`` expectation (on other topics: 1,200 events and then one CSAT of 9)
 stops the run with exit 4: the chunks before it landed and committed, that
 one and those after it not.
@@ -110,9 +113,16 @@ def test_chunks_land_the_same_tables_as_one_run(published, tmp_path):
         whole.input, whole.dead_letters, whole.dead_letter_reasons)
     assert summary.processed + summary.duplicates == whole.processed + whole.duplicates
     with duckdb.connect(url[len("duckdb:"):], read_only=True) as con:
-        chunk_runs = con.execute("SELECT run_id, count(*) FROM quality_runs GROUP BY run_id ORDER BY run_id").fetchall()
-    assert len(chunk_runs) == -(-MESSAGES // CHUNK) == 6  # one quality run per chunk
-    assert all(run_id.endswith(f"-chunk{n:04d}") for n, (run_id, _) in enumerate(chunk_runs, 1))
+        runs = [r for (r,) in con.execute("SELECT DISTINCT run_id FROM quality_runs ORDER BY run_id").fetchall()]
+        assert con.execute("SELECT count(*) FROM pending_days").fetchone() == (0,)
+        # One quality run per chunk; the daily rows, recomputed once after the last chunk, complete its
+        # aggregates result (every daily expectation is in the last chunk's row only).
+        tables = [{e["table"] for e in json.loads(details)["expectations"]} for (details,) in con.execute(
+            "SELECT details FROM quality_runs WHERE suite = 'aggregates' ORDER BY run_id").fetchall()]
+    assert len(runs) == -(-MESSAGES // CHUNK) == 6
+    assert all(run_id.endswith(f"-chunk{n:04d}") for n, run_id in enumerate(runs, 1))
+    assert all("journey_stats_daily" not in t for t in tables[:-1])
+    assert {"journeys", "journey_stats_daily", "day_totals"} <= tables[-1]
     assert set(pending(bootstrap, config).values()) == {0}  # the group is at the end offsets
 
 
@@ -127,12 +137,36 @@ def test_a_crash_between_chunks_then_a_rerun_gives_the_same_tables(published, tm
     assert sum(pending(bootstrap, config).values()) == MESSAGES - first_chunk  # chunk 1 landed and committed
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(DISTINCT run_id) FROM quality_runs").fetchone()[0] == 1
+        assert con.execute("SELECT count(*) FROM pending_days").fetchone()[0] > 0  # its days wait for the run's end
 
     second = run_cli(bootstrap, warehouse, config, tmp_path / "runs")
     assert second.returncode == 0, second.stderr
     assert f"input {MESSAGES - first_chunk} =" in second.stdout and "(ok)" in second.stdout
     assert not differences(duckdb_snapshot(f"duckdb:{warehouse}"), want)
     assert set(pending(bootstrap, config).values()) == {0}
+
+
+def test_a_crash_before_the_days_are_recomputed_leaves_them_to_the_next_run(published, tmp_path):
+    """Every chunk landed and committed, then killed before the daily rows: they stay pending, and the
+    next run, with nothing left to read, recomputes them; the tables equal the single-chunk run's."""
+    topics, _, want = published
+    bootstrap = topics["bootstrap"]
+    config = group_config(tmp_path / "settle.toml", topics, CHUNK)
+    warehouse = tmp_path / "settle.duckdb"
+    first = run_cli(bootstrap, warehouse, config, tmp_path / "runs", fault="before_settle")
+    assert first.returncode == FAULT_EXIT_CODE, first.stderr
+    assert set(pending(bootstrap, config).values()) == {0}  # every chunk committed
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        days = con.execute("SELECT count(*) FROM pending_days").fetchone()[0]
+        daily = con.execute("SELECT count(*) FROM journey_stats_daily").fetchone()[0]
+    assert days > 0 and daily == 0
+
+    second = run_cli(bootstrap, warehouse, config, tmp_path / "runs")
+    assert second.returncode == 0, second.stderr
+    assert "input 0 =" in second.stdout
+    assert not differences(duckdb_snapshot(f"duckdb:{warehouse}"), want)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM pending_days").fetchone() == (0,)
 
 
 def test_a_failing_chunk_stops_the_run_and_keeps_the_chunks_before(kafka_topics, tmp_path):

@@ -27,6 +27,7 @@ from journeys.commands.quality_report import latest_results
 from journeys.commands.report import render
 from journeys.core.config import Config
 from journeys.generators.synthetic import generate_events
+from journeys.pipelines.run import SETTLE_DIR
 from journeys.warehouses import warehouse_for
 from journeys.warehouses.base import NothingStoredYet, column_value, read_rows, run_files
 from journeys.warehouses.bigquery_warehouse import (
@@ -58,11 +59,18 @@ def snapshot(con) -> dict[str, list]:
 
 
 def stage_run(con, run_dir: Path) -> None:
-    """What WriteTablesToBigQuery (WRITE_TRUNCATE) and land's driver-rows append leave in the staging tables."""
+    """What WriteTablesToBigQuery (WRITE_TRUNCATE) and land's driver-rows append leave in the staging tables.
+
+    A DuckDB run leaves its daily rows to the end of the run (pipelines/daily_settle.py, in ``days/``):
+    with them its files are what a BigQuery run's pipeline writes, the touched days recomputed whole.
+    """
     for table, schema in staging_schemas().items():
         columns = [f["name"] for f in schema["fields"]]
+        found = read_rows(run_files(run_dir, table) + run_files(run_dir / SETTLE_DIR, table))
+        if table == "quality_runs":  # the days' aggregates row completes the run's, under the same key
+            found = {(row["run_id"], row["suite"]): row for row in found}.values()
         rows = [tuple(row.get(c) if table == "customers" else column_value(c, row.get(c)) for c in columns)
-                for row in read_rows(run_files(run_dir, table))]
+                for row in found]
         con.execute(f"DELETE FROM {table}{STAGING_SUFFIX}")
         if rows:
             marks = ", ".join("?" * len(columns))
@@ -109,7 +117,8 @@ def test_the_merge_script_lands_two_runs_as_duckdb_does(two_runs, tmp_path):
     rebuilt = {c["customer_id"]: c["devices"] for c in read_rows(run_files(second, "customers"))}
     device = two_runs["events"][SPLIT]["anonymous_id"]
     assert any(device in devices for devices in rebuilt.values())  # re-stitched in run 2
-    assert list(read_rows(run_files(second, "touched_days")))
+    assert list(read_rows(run_files(second, "pending_days")))  # the days it touched...
+    assert list(read_rows(run_files(second / SETTLE_DIR, "touched_days")))  # ...recomputed whole at its end
     record = con.execute("SELECT record FROM events WHERE event_id = ?", [two_runs["events"][RESENT]["event_id"]])
     assert json.loads(record.fetchone()[0])["page_title"] != "re-sent"  # first landed wins
     suites = {row[0] for row in con.execute("SELECT suite FROM quality_runs").fetchall()}
