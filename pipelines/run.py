@@ -7,6 +7,7 @@ before the commit re-reads the same messages and the upserts absorb them.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 import uuid
@@ -41,6 +42,9 @@ from journeys.warehouses.base import RUN_TABLES, read_rows, read_run_tables
 from journeys.warehouses.history import stored_day_counts
 from journeys.warehouses.landing_batch import with_refusals
 from journeys.warehouses.quality_runs import recent_volume_counts
+
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -108,9 +112,12 @@ def settle(request: RunRequest, run_dir: Path, run_started_ms: int) -> list[str]
     checks = run_dir / CHECKS_FILE
     earlier = [quality.QualityResult.from_row(row) for row in (read_rows([checks]) if checks.exists() else ())
                if row["suite"] not in (quality.VOLUME, quality.FRESHNESS)]
+    began = time.perf_counter()
     try:
-        return settle_pending_days(request.warehouse, request.config, run_dir / SETTLE_DIR, run_dir.name,
+        days = settle_pending_days(request.warehouse, request.config, run_dir / SETTLE_DIR, run_dir.name,
                                    run_started_ms, earlier[0] if earlier else None)
+        _log.info("%s: %d days' daily rows recomputed in %.1f s", run_dir.name, len(days), time.perf_counter() - began)
+        return days
     except quality.QualityFailure as failure:
         failure.args = (f"{failure} (recomputing the daily rows of the days landed: they stay pending, and the next "
                         "run recomputes them; the events and journeys before were landed and committed)",)
@@ -129,6 +136,7 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
     messages already read. Commits nothing: the caller commits what was landed.
     """
     config = request.config
+    started = time.perf_counter()
     to_bigquery = bool(request.warehouse and request.warehouse.startswith(bigquery.PREFIX))
     warehouse = warehouse_for(request.warehouse) if request.warehouse else None
     pipeline = beam.Pipeline(runner=make_runner(request.runner),
@@ -146,14 +154,19 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
         ({name: lines | f"Parse{_camel(name)}" >> beam.Map(json.loads) for name, lines in rows.items()
           if name != QUALITY_FAILURES}  # customers and touched_days too: the MERGE script needs them
          | "WriteBigQuery" >> bigquery.WriteTablesToBigQuery(request.warehouse))
+    began = time.perf_counter()
     result = pipeline.run()
     result.wait_until_finish()
+    piped = time.perf_counter()
 
     if config.quality.enabled:
         raise_on_event_failures(run_dir)
         check_run_quality(run_dir, config, run_started_ms, request.warehouse if warehouse else None, defer_days)
+    checked = time.perf_counter()
     if warehouse:
         warehouse.land(run_dir)  # BigQuery: the driver's rows, then the MERGE script
+    _log.info("%s: building %.1f s, pipeline %.1f s, run-level checks %.1f s, landing %.1f s", run_dir.name,
+              began - started, piped - began, checked - piped, time.perf_counter() - checked)
     crash_if_asked("after_land")
     # Rows the warehouse refused at landing are dead letters now (landing_batch): the arithmetic says so.
     return with_refusals(RunSummary.from_counters(counters(result)), warehouse.refused if warehouse else ())
