@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import time
 import uuid
 from collections.abc import Callable
@@ -165,8 +166,9 @@ def land_raw(request: RunRequest, make_raw: Callable[[beam.Pipeline], beam.PColl
     checked = time.perf_counter()
     if warehouse:
         warehouse.land(run_dir)  # BigQuery: the driver's rows, then the MERGE script
-    _log.info("%s: building %.1f s, pipeline %.1f s, run-level checks %.1f s, landing %.1f s", run_dir.name,
-              began - started, piped - began, checked - piped, time.perf_counter() - checked)
+    _log.info("%s: building %.1f s, pipeline %.1f s, run-level checks %.1f s, landing %.1f s; peak RSS %d MiB",
+              run_dir.name, began - started, piped - began, checked - piped, time.perf_counter() - checked,
+              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
     crash_if_asked("after_land")
     # Rows the warehouse refused at landing are dead letters now (landing_batch): the arithmetic says so.
     return with_refusals(RunSummary.from_counters(counters(result)), warehouse.refused if warehouse else ())
