@@ -115,5 +115,5 @@ def test_max_events_per_chunk_is_a_positive_integer(value):
 
 
 def test_max_events_per_chunk_default():
-    assert Config().kafka.max_events_per_chunk == 25_000
+    assert Config().kafka.max_events_per_chunk == 50_000
     assert Config.load(kafka__max_events_per_chunk=1).kafka.max_events_per_chunk == 1
