@@ -88,10 +88,13 @@ def build_ingest(raw: beam.PCollection, config: Config, run_started_ms: int,
     return Ingested(events, dead_letters, quality_runs, quality_failures)
 
 
-def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None) -> JourneyOutputs:
+def build_journeys(events: beam.PCollection, config: Config, history_url: str | None = None,
+                   partial: bool = False) -> JourneyOutputs:
     """``events``: lists of events (transforms/batches.py); ``history_url``: a warehouse whose
-    stored events complete the customers this run touches."""
+    stored events complete the customers this run touches; ``partial``: a returning customer is
+    rebuilt from the journey its new events can change on (its ``rebuilt_since``), which only a
+    landing that keeps its journeys before may take (transforms/journeys.py)."""
     customers = (events
                  | "StitchIdentities" >> StitchIdentities(history_url)
-                 | "SessioniseJourneys" >> SessioniseJourneys(config, history_url))
+                 | "SessioniseJourneys" >> SessioniseJourneys(config, history_url, partial))
     return JourneyOutputs(customers)

@@ -31,7 +31,7 @@ from journeys.core.summary import DEAD_LETTER_PREFIX, RunSummary
 from journeys.pipelines.run import RunRequest, defers_days, land_raw, settle
 from journeys.pipelines.sources import KAFKA, Source
 from journeys.rules import masking
-from journeys.transforms.batches import chunked
+from journeys.transforms.batches import Batch, chunked
 from journeys.transforms.kafka_read import PartitionRange, commit_offsets
 from journeys.transforms.parse import NAMESPACE
 from journeys.wire.decode import RawMessage
@@ -66,7 +66,8 @@ def land_messages(request: RunRequest, messages: list[RawMessage], run_dir: Path
     """The bounded pipeline (``run.land_raw``) over one pane's messages, in this process, then the
     daily rows of the days it touched (pipelines/daily_settle.py), so each landed pane leaves whole days."""
     defer_days = defers_days(request)
-    summary = land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(list(chunked(messages))), run_dir,
+    batches = list(chunked(messages))
+    summary = land_raw(request, lambda p: p | "MicroBatch" >> beam.Create(batches).with_output_types(Batch), run_dir,
                        started_ms, request.source.location, defer_days)
     if defer_days:
         settle(request, run_dir, started_ms)

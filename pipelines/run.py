@@ -181,8 +181,13 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     ``defer_days``: no daily rows; the touched days go to the ``pending_days`` file instead of ``touched_days``.
     """
     ingested = build_ingest(raw, config, run_started_ms, dead_letter_bootstrap, run_id, raise_on_fail=False)
-    built = build_journeys(ingested.events, config, history_url=history_url)
-    daily = {}
+    # Partial rebuilds only where the landing keeps a customer's stored journeys and the days are settled
+    # from the warehouse: the in-pipeline daily rows (BigQuery, none) need every customer whole.
+    built = build_journeys(ingested.events, config, history_url=history_url, partial=defer_days)
+    daily, customer_files = {}, {"customers": built.customers}
+    if defer_days:
+        customer_files = built.customers | "WholeOrPartial" >> beam.Partition(_whole_or_partial, 2)
+        customer_files = {"customers": customer_files[0], PARTIAL_CUSTOMERS: customer_files[1]}
     if defer_days:
         days, days_file = built.customers | "TouchedDays" >> TouchedDays(history_url), PENDING_DAYS
     else:
@@ -202,11 +207,16 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
         "dead_letters": ingested.dead_letters | "DeadLetterRows" >> beam.Map(landing.dead_letter_row),
         **{table: built.customers | f"{_camel(table)}Rows" >> beam.FlatMap(_customer_lines, field)
            for table, field in CUSTOMER_ROWS.items()},
-        "customers": built.customers | "CustomerRows" >> beam.Map(landing.customer_row),
+        **{name: customers | f"{_camel(name)}Rows" >> beam.Map(landing.customer_row)
+           for name, customers in customer_files.items()},
         EVENT_STATS: ingested.events | "EventStats" >> EventStats() | "EventStatsRow" >> beam.Map(json.dumps),
         days_file: days | "TouchedDayRows" >> beam.Map(lambda day: json.dumps({"day": day})),
         **{table: rows | f"{_camel(table)}Rows" >> beam.Map(json.dumps) for table, rows in daily.items()},
     }
+
+
+def _whole_or_partial(customer, _partitions: int) -> int:
+    return 0 if customer.rebuilt_since is None else 1
 
 
 def _tagged(lines: str, table: str) -> tuple[str, str]:
@@ -304,7 +314,10 @@ QUALITY_FAILURES = "quality_failures"
 EVENT_STATS = "event_stats"
 SETTLE_DIR = "days"  # under the run's (last chunk's) directory: the recomputed daily rows
 PENDING_DAYS = "pending_days"  # the days a run touched, left for its end to recompute (pipelines/daily_settle.py)
-RUN_ONLY_FILES = ("customers", "touched_days", PENDING_DAYS, QUALITY_FAILURES, EVENT_STATS)
+# Customers rebuilt from a journey on (rules/partial_rebuild.py): their device links are replaced, their
+# stored journeys kept but for those the run's journeys replace.
+PARTIAL_CUSTOMERS = "partial_customers"
+RUN_ONLY_FILES = ("customers", PARTIAL_CUSTOMERS, "touched_days", PENDING_DAYS, QUALITY_FAILURES, EVENT_STATS)
 FAULT_ENV = "JOURNEYS_FAULT"
 FAULT_EXIT_CODE = 75
 

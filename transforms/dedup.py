@@ -7,7 +7,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from journeys.core.events import Event
-from journeys.transforms.batches import by_shard, unpacked
+from journeys.transforms.batches import Batch, by_shard, unpacked
 
 NAMESPACE = "journeys"
 
@@ -52,7 +52,7 @@ class DropDuplicateEvents(beam.PTransform):
         return (batches
                 | "ShardByEventId" >> beam.FlatMap(by_shard, key=_event_id)
                 | "GroupShards" >> beam.GroupByKey()
-                | "FirstPerEventId" >> beam.ParDo(_FirstPerEventIdFn()))
+                | "FirstPerEventId" >> beam.ParDo(_FirstPerEventIdFn()).with_output_types(Batch))
 
 
 def _event_id(event: Event) -> str:

@@ -15,7 +15,7 @@ import fastavro
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from journeys.transforms.batches import chunked
+from journeys.transforms.batches import Batch, chunked
 from journeys.wire.decode import JSON, UNREADABLE, RawMessage, RawRecord
 
 AVRO_SUFFIX = ".avro"
@@ -122,4 +122,4 @@ class ReadEventFiles(beam.PTransform):
         return (pbegin
                 | "Files" >> beam.Create([tuple(f) for f in files])
                 | "SpreadFiles" >> beam.Reshuffle()
-                | "ReadRecords" >> beam.ParDo(_ReadFileFn()))
+                | "ReadRecords" >> beam.ParDo(_ReadFileFn()).with_output_types(Batch))

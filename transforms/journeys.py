@@ -7,9 +7,13 @@ built in one pass by a pure function. Warehouse look-ups are made for up to
 BATCH_SIZE devices or customers at once.
 
 With ``history`` (a warehouse URL), a bounded run that sees only new events
-rebuilds every customer it touches from all of that customer's stored events
-too, and a device that moved to another customer (a login) also rebuilds the
-customer it left.
+rebuilds every customer it touches with that customer's stored events too,
+and a device that moved to another customer (a login) also rebuilds the
+customer it left. A device's stored events are read only when its new events
+name a user it was not linked to; otherwise its stored link stands. With
+``partial``, a customer whose devices neither joined nor left is rebuilt only
+from the journey its new events can change on (rules/partial_rebuild.py);
+else, and always without ``partial``, from its whole history.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from journeys.core.events import Event
 from journeys.rules import masking
 from journeys.rules.identity import device_customer
 from journeys.rules.journey_builder import build_customer_journeys
+from journeys.rules.partial_rebuild import latest_conversation_start, rebuild_since
 from journeys.transforms.batches import by_shard, chunked, unpacked
 from journeys.transforms.history_reads import BATCH_SIZE, ReadsHistory
 
@@ -32,6 +37,7 @@ NAMESPACE = "journeys"
 class DeviceBatch(NamedTuple):
     anonymous_id: str
     events: tuple[Event, ...]
+    with_history: bool = False  # the device's stored events are among ``events``
 
 
 class DeviceMoved(NamedTuple):
@@ -51,19 +57,24 @@ class _LinkDevicesFn(ReadsHistory):
         yield from by_shard(produced, key=_customer_of)
 
     def _link(self, devices):
-        stored, previous = {}, {}
-        if self.history:
-            ids = [device for device, _ in devices]
-            stored = self.history.device_events_by_device(ids)
-            previous = self.history.customers_of(ids)
+        previous = self.history.customers_of(device for device, _ in devices) if self.history else {}
+        # A device's customer is its latest user: its stored link stands unless a new event names another user.
+        relinked = [device for device, events in devices if _names_another_user(events, previous.get(device))]
+        stored = self.history.device_events_by_device(relinked) if relinked else {}
         out = []
         for device, events in devices:
-            events = events + stored.get(device, [])
-            customer = device_customer(events)
-            out.append((customer, DeviceBatch(device, tuple(events))))
+            if device in stored:
+                events = events + stored[device]
+            customer = device_customer(events) if device in stored or device not in previous else previous[device]
+            out.append((customer, DeviceBatch(device, tuple(events), device in stored)))
             if previous.get(device) and previous[device] != customer:
                 out.append((previous[device], DeviceMoved(device)))
         return out
+
+
+def _names_another_user(events: list[Event], linked: str | None) -> bool:
+    """Whether a stored device (linked to ``linked``) must be re-stitched from all its events."""
+    return linked is not None and any(e.user_id and e.user_id != linked for e in events)
 
 
 def _customer_of(item: tuple[str, DeviceBatch | DeviceMoved]) -> str:
@@ -96,9 +107,10 @@ def _device_of(event: Event) -> str:
 
 
 class _BuildFn(ReadsHistory):
-    def __init__(self, config: Config, history_url: str | None):
+    def __init__(self, config: Config, history_url: str | None, partial: bool = False):
         super().__init__(history_url)
         self._config = config
+        self._partial = partial
         self._journeys = Metrics.counter(NAMESPACE, "journeys")
         self._views = Metrics.counter(NAMESPACE, "page_views")
         self._friction = Metrics.counter(NAMESPACE, "friction_points")
@@ -121,23 +133,49 @@ class _BuildFn(ReadsHistory):
             yield from self._build(customers, moved)
 
     def _build(self, customers, moved):
-        others: dict[str, set[str]] = {}
-        stored: dict[str, list[Event]] = {}
-        if self.history:
-            devices = self.history.devices_of_customers([customer_id for customer_id, _ in customers])
+        if not self.history:
             for customer_id, batches in customers:
-                present = {b.anonymous_id for b in batches}
-                others[customer_id] = set(devices.get(customer_id, ())) - present - moved.get(customer_id, set())
-            stored = self.history.device_events_by_device(set().union(*others.values()))
+                yield self._built(customer_id, [e for batch in batches for e in batch.events])
+            return
+        devices = self.history.devices_of_customers([customer_id for customer_id, _ in customers])
+        since = self._rebuild_points(customers, moved) if self._partial else {}
+        # Whole customers: every linked device's stored events, but for those read with the device's batch.
+        others = {customer_id: set(devices.get(customer_id, ())) - moved.get(customer_id, set())
+                  - {b.anonymous_id for b in batches if b.with_history}
+                  for customer_id, batches in customers if customer_id not in since}
+        stored = self.history.device_events_by_device(set().union(*others.values()))
+        later = self.history.customer_events_since(since)
+        earlier = self.history.conversation_starts_before(since, self._config.friction.repeat_contact_window_s * 1000)
         for customer_id, batches in customers:
             events = [event for batch in batches for event in batch.events]
-            for device in sorted(others.get(customer_id, ())):
-                events += stored.get(device, [])
-            built = build_customer_journeys(customer_id, events, self._config)
-            self._journeys.inc(len(built.journeys))
-            self._views.inc(len(built.page_views))
-            self._friction.inc(len(built.friction))
-            yield built
+            if customer_id not in since:
+                for device in sorted(others[customer_id]):
+                    events += stored.get(device, [])
+                yield self._built(customer_id, events)
+                continue
+            start = since[customer_id]
+            built = self._built(customer_id, events + later.get(customer_id, []),
+                                latest_conversation_start(earlier.get(customer_id, ()), start))
+            linked = {*devices.get(customer_id, ()), *(b.anonymous_id for b in batches)}
+            yield built._replace(devices=tuple(sorted(linked)), rebuilt_since=start)
+
+    def _rebuild_points(self, customers, moved) -> dict[str, int]:
+        """customer_id -> the time its journeys are rebuilt from, for the customers rebuilt in part:
+        no device joined or left them (every device's link stood), and a stored journey starts early enough."""
+        steady = [(customer_id, batches) for customer_id, batches in customers
+                  if customer_id not in moved and not any(b.with_history for b in batches)]
+        starts = self.history.journey_starts_of(customer_id for customer_id, _ in steady)
+        points = {customer_id: rebuild_since(starts.get(customer_id, ()),
+                                             (e for batch in batches for e in batch.events))
+                  for customer_id, batches in steady}
+        return {customer_id: point for customer_id, point in points.items() if point is not None}
+
+    def _built(self, customer_id, events, earlier_contact=None):
+        built = build_customer_journeys(customer_id, events, self._config, earlier_contact)
+        self._journeys.inc(len(built.journeys))
+        self._views.inc(len(built.page_views))
+        self._friction.inc(len(built.friction))
+        return built
 
 
 class SessioniseJourneys(beam.PTransform):
@@ -151,12 +189,13 @@ class SessioniseJourneys(beam.PTransform):
     no events (all its devices moved) is emitted empty, so its rows go.
     """
 
-    def __init__(self, config: Config, history_url: str | None = None):
+    def __init__(self, config: Config, history_url: str | None = None, partial: bool = False):
         super().__init__()
         self._config = config
         self._history_url = history_url
+        self._partial = partial
 
     def expand(self, device_batches):
         return (device_batches
                 | "GroupByCustomerShard" >> beam.GroupByKey()
-                | "BuildCustomerJourneys" >> beam.ParDo(_BuildFn(self._config, self._history_url)))
+                | "BuildCustomerJourneys" >> beam.ParDo(_BuildFn(self._config, self._history_url, self._partial)))

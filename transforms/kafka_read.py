@@ -19,7 +19,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.structs import OffsetAndMetadata
 
 from journeys.core.config import KafkaConfig
-from journeys.transforms.batches import MESSAGES_PER_ELEMENT
+from journeys.transforms.batches import MESSAGES_PER_ELEMENT, Batch
 from journeys.transforms.kafka_clients import explained_kafka_errors, new_consumer
 from journeys.wire.decode import AVRO, RawMessage
 
@@ -150,4 +150,5 @@ class ReadKafkaMessages(beam.PTransform):
                 | "PartitionRanges" >> beam.Create(self._ranges)
                 | "SpreadPartitions" >> beam.Reshuffle()
                 | "ReadPartitions" >> beam.ParDo(_ReadPartitionRangeFn(
-                    self._bootstrap, self._kafka, self._channel_by_topic, self._stall_timeout_s)))
+                    self._bootstrap, self._kafka, self._channel_by_topic, self._stall_timeout_s)
+                                                ).with_output_types(Batch))

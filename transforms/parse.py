@@ -9,6 +9,7 @@ from apache_beam.metrics import Metrics
 from journeys.core.config import MaskingConfig, ValidationConfig
 from journeys.core.events import EventRules
 from journeys.rules import masking
+from journeys.transforms.batches import Batch
 from journeys.wire.decode import DeadLetter, to_event_or_dead_letter
 from journeys.wire.schema_catalog import SchemaCatalog
 
@@ -70,4 +71,4 @@ class ParseEvents(beam.PTransform):
         self._fn = _DecodeFn(validation, registry_url, run_started_ms, masking_config or masking.current())
 
     def expand(self, raw):
-        return raw | "DecodeEvents" >> beam.ParDo(self._fn).with_outputs(DEAD_LETTERS, main=EVENTS)
+        return raw | "DecodeEvents" >> beam.ParDo(self._fn).with_output_types(Batch).with_outputs(DEAD_LETTERS, main=EVENTS)

@@ -34,7 +34,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from journeys import quality
-from journeys.transforms.batches import flatten
+from journeys.transforms.batches import Batch, flatten
 
 NAMESPACE = "journeys"
 VALID, DEAD, RESULTS, FAILURES = "valid", "quarantined", "results", "failures"
@@ -172,7 +172,7 @@ class ValidateEvents(beam.PTransform):
                    | "Batch" >> beam.BatchElements(min_batch_size=self._batch[0], max_batch_size=self._batch[1],
                                                    element_size_fn=len)
                    | "Validate" >> beam.ParDo(_ValidateBatchFn(self._suite_path, self._policy, self._parameters)
-                                              ).with_outputs(DEAD, RESULTS, FAILURES, main=VALID))
+                                              ).with_output_types(Batch).with_outputs(DEAD, RESULTS, FAILURES, main=VALID))
         if self._raise_on_fail:
             _ = outputs[FAILURES] | "RaiseOnFail" >> beam.Map(_raise_on_fail)
         runs = None

@@ -94,3 +94,6 @@ class CustomerJourneys(NamedTuple):
     devices: tuple[str, ...] = ()  # the anonymous_ids that make up the customer
     conversations: list[ConversationSummary] = []
     task_attempts: list[TaskAttempt] = []
+    # None: rebuilt from the customer's whole history; else only its journeys starting at or
+    # after this time (ms) were rebuilt, and its stored journeys before stay (rules/partial_rebuild.py)
+    rebuilt_since: int | None = None

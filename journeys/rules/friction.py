@@ -107,14 +107,19 @@ def detect_friction(events: Sequence[Event], page_views: Sequence[PageView],
     return sorted(rows, key=_row_order)
 
 
-def detect_repeat_contacts(events: Sequence[Event], config: FrictionConfig) -> list[Detected]:
+def detect_repeat_contacts(events: Sequence[Event], config: FrictionConfig,
+                           earlier_start: Event | None = None) -> list[Detected]:
     """repeat_contact over ONE CUSTOMER's events across all journeys.
 
     Each chat conversation_start strictly less than repeat_contact_window_s
     after the customer's previous conversation_start is one row.
+    ``earlier_start``: the customer's latest conversation_start before ``events``
+    (when they are only the later part of its history); it is no row itself.
     """
     window_ms = config.repeat_contact_window_s * 1000
-    starts = [e for e in sorted(events, key=event_order_key) if _is_chat(e, "conversation_start")]
+    starts = [e for e in sorted(events, key=event_order_key) if is_conversation_start(e)]
+    if earlier_start is not None:
+        starts.insert(0, earlier_start)
     rows = [_row("repeat_contact", cur, None, None)
             for prev, cur in zip(starts, starts[1:]) if cur.event_time - prev.event_time < window_ms]
     return sorted(rows, key=_row_order)
@@ -157,6 +162,11 @@ def _join(*parts: str | None) -> str | None:
 
 def _is_chat(event: Event, event_type: str) -> bool:
     return event.channel == "chat" and event.event_type == event_type
+
+
+def is_conversation_start(event: Event) -> bool:
+    """What repeat_contact counts: a chat conversation_start."""
+    return _is_chat(event, "conversation_start")
 
 
 def _by_key(items: Iterable, key: Callable) -> dict:

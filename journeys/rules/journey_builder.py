@@ -34,9 +34,12 @@ def _friction_point(found: Detected, jid: str, customer_id: str) -> FrictionPoin
                          detail=mask_text(found.detail), event_id=found.event_id)
 
 
-def build_customer_journeys(customer_id: str, events: Iterable[Event], config: Config) -> CustomerJourneys:
+def build_customer_journeys(customer_id: str, events: Iterable[Event], config: Config,
+                            earlier_contact: Event | None = None) -> CustomerJourneys:
+    """``events``: all of the customer's events, or all from a journey's start on (rules/partial_rebuild.py),
+    then with ``earlier_contact``, the customer's latest chat conversation_start before them."""
     ordered = unique_events(events)
-    repeat_by_event = {d.event_id: d for d in detect_repeat_contacts(ordered, config.friction)}
+    repeat_by_event = {d.event_id: d for d in detect_repeat_contacts(ordered, config.friction, earlier_contact)}
     devices = tuple(sorted({e.anonymous_id for e in ordered}))
     out = CustomerJourneys([], [], [], customer_id, devices, [], [])
     for journey in split_journeys(ordered, config.journey):

@@ -98,16 +98,26 @@ def column_value(column: str, value: Any) -> Any:
 
 
 # The run-only files the landing reads, in the columns it stages them in.
-RUN_FILE_COLUMNS = {"touched_days": ["day"], "pending_days": ["day"], "customers": ["customer_id", "devices"]}
+RUN_FILE_COLUMNS = {"touched_days": ["day"], "pending_days": ["day"], "customers": ["customer_id", "devices"],
+                    "partial_customers": ["customer_id", "devices"]}
 
 
 def _converted(table: str, columns: list[str], row: dict) -> tuple:
     """A run file's row as the driver takes it (ValueError, TypeError... for one that is not such a row)."""
     if table in ("touched_days", "pending_days"):
         return (date.fromisoformat(row["day"]),)
-    if table == "customers":
+    if table in ("customers", "partial_customers"):
         return row["customer_id"], [str(device) for device in row["devices"]]
     return tuple(column_value(c, row.get(c)) for c in columns)
+
+
+# The run-only files' landing steps: (file, its staging, the statements it feeds, the temp tables staging
+# made). The days go before the tables, the customers after them (landing_sql's order).
+_DAY_STEPS = (("touched_days", landing_staging.stage_days, landing_sql.clear_days, ("staged_touched_days",)),
+              ("pending_days", landing_staging.stage_days, landing_sql.add_pending, ("staged_pending_days",)))
+_STAGED_CUSTOMERS = ("staged_customers", "staged_customer_devices")
+_CUSTOMER_STEPS = (("customers", landing_staging.stage_customers, landing_sql.replace_customers, _STAGED_CUSTOMERS),
+                   ("partial_customers", landing_staging.stage_customers, landing_sql.relink_devices, _STAGED_CUSTOMERS))
 
 
 def split_statements(sql: str) -> list[str]:
@@ -259,7 +269,7 @@ class Warehouse(ABC):
     def _read_batch(self, con, run_dir: Path) -> landing_batch.Batch:
         """The run's files as rows per table in the tables' columns (a line that does not convert is refused)."""
         batch = landing_batch.Batch()
-        for table in ("touched_days", "pending_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers"):
+        for table in ("touched_days", "pending_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers", "partial_customers"):
             columns = RUN_FILE_COLUMNS.get(table) or self.columns(con, table)
             batch.columns[table] = columns
             for path in run_files(run_dir, table):
@@ -296,17 +306,8 @@ class Warehouse(ABC):
                seconds: dict[str, float]) -> dict[str, int]:
         cursor = con.cursor()
         staged: dict[str, int] = {}
-        with landing_staging.timed(seconds, "touched_days"):
-            if landing_staging.stage_days(self, con, source):
-                for statement in landing_sql.clear_days(self.names):
-                    cursor.execute(statement)
-            cursor.execute("DROP TABLE staged_touched_days")
-        step[0] = "pending_days"
-        with landing_staging.timed(seconds, "pending_days"):
-            if landing_staging.stage_days(self, con, source, "pending_days"):
-                for statement in landing_sql.add_pending(self.names):
-                    cursor.execute(statement)
-            cursor.execute("DROP TABLE staged_pending_days")
+        for name, stage, statements, temp_tables in _DAY_STEPS:
+            self._run_file_step(con, source, step, seconds, name, stage, statements, temp_tables)
         for table in (*TABLE_KEYS, *JOURNEY_TABLES):
             step[0] = table
             with landing_staging.timed(seconds, table):
@@ -316,12 +317,8 @@ class Warehouse(ABC):
                 staged[table] = count
                 if table in TABLE_KEYS:
                     self._upsert(con, table)
-        step[0] = "customers"
-        with landing_staging.timed(seconds, "customers"):
-            if landing_staging.stage_customers(self, con, source):
-                for statement in landing_sql.replace_customers(self.names):
-                    cursor.execute(statement)
-            cursor.execute("DROP TABLE staged_customers")
+        for name, stage, statements, temp_tables in _CUSTOMER_STEPS:
+            self._run_file_step(con, source, step, seconds, name, stage, statements, temp_tables)
         if staged.get("journeys"):
             for table, statement in landing_sql.replace_journeys_by_table(self.names):
                 step[0] = table
@@ -329,6 +326,16 @@ class Warehouse(ABC):
                     cursor.execute(statement)
             cursor.execute(f"DROP TABLE {landing_sql.REPLACED_JOURNEYS}")
         return staged
+
+    def _run_file_step(self, con, source, step, seconds, name, stage, statements, temp_tables) -> None:
+        step[0] = name
+        cursor = con.cursor()
+        with landing_staging.timed(seconds, name):
+            if stage(self, con, source, name):
+                for statement in statements(self.names):
+                    cursor.execute(statement)
+            for temp in temp_tables:
+                cursor.execute(f"DROP TABLE {temp}")
 
     def _upsert(self, con, table: str) -> None:
         cursor = con.cursor()

@@ -84,23 +84,57 @@ class History:
 
     def device_events_by_device(self, anonymous_ids: Iterable[str]) -> dict[str, list[Event]]:
         """``device_events`` for many devices in one query, by device (each device's rows in the order read)."""
-        ids = sorted(set(anonymous_ids))
-        by_device: dict[str, list[Event]] = {}
-        if ids:
-            for device, record in self._query(f"SELECT anonymous_id, record FROM events "
-                                              f"WHERE anonymous_id IN ({self._in(ids)})", ids):
-                by_device.setdefault(device, []).append(event_from_stored(record))
-        return by_device
+        return self._grouped("SELECT anonymous_id, record FROM events WHERE anonymous_id", anonymous_ids,
+                             event_from_stored)
 
     def devices_of_customers(self, customer_ids: Iterable[str]) -> dict[str, list[str]]:
         """``devices_of`` for many customers in one query."""
-        ids = sorted(set(customer_ids))
-        devices: dict[str, list[str]] = {}
+        return self._grouped("SELECT customer_id, anonymous_id FROM customer_devices WHERE customer_id", customer_ids)
+
+    def journey_starts_of(self, customer_ids: Iterable[str]) -> dict[str, list[int]]:
+        """The started_at (ms) of every stored journey of each customer."""
+        return self._grouped("SELECT customer_id, started_at FROM journeys WHERE customer_id", customer_ids, _epoch_ms)
+
+    def _grouped(self, select_where: str, keys: Iterable[str], convert=lambda value: value) -> dict[str, list]:
+        """``select_where`` (a SELECT of key, value ending in ``WHERE column``) for ``keys`` in one query:
+        per key, its converted values in the order read."""
+        ids = sorted(set(keys))
+        grouped: dict[str, list] = {}
         if ids:
-            for device, customer in self._query(f"SELECT anonymous_id, customer_id FROM customer_devices "
-                                                f"WHERE customer_id IN ({self._in(ids)})", ids):
-                devices.setdefault(customer, []).append(device)
-        return devices
+            for key, value in self._query(f"{select_where} IN ({self._in(ids)})", ids):
+                grouped.setdefault(key, []).append(convert(value))
+        return grouped
+
+    def customer_events_since(self, since: Mapping[str, int]) -> dict[str, list[Event]]:
+        """Per customer, the stored events of its linked devices at or after ``since[customer]`` (ms).
+
+        One query for the batch, from the earliest bound; each customer's own bound is applied to
+        the event_time column before a record is parsed."""
+        return self._customer_events(since, "e.event_time >= " + self._mark, [_aware(min(since.values()))]
+                                     if since else [], lambda at, bound: at >= bound)
+
+    def conversation_starts_before(self, before: Mapping[str, int], window_ms: int) -> dict[str, list[Event]]:
+        """Per customer, the stored chat conversation_starts of its linked devices in the ``window_ms``
+        before ``before[customer]`` (ms): all a repeat contact can look back at."""
+        if not before:
+            return {}
+        condition = (f"e.channel = 'chat' AND e.event_type = 'conversation_start' "
+                     f"AND e.event_time >= {self._mark} AND e.event_time < {self._mark}")
+        bounds = [_aware(min(before.values()) - window_ms), _aware(max(before.values()))]
+        return self._customer_events(before, condition, bounds, lambda at, bound: bound - window_ms <= at < bound)
+
+    def _customer_events(self, bounds: Mapping[str, int], condition: str, values: list, keep) -> dict[str, list[Event]]:
+        ids = sorted(bounds)
+        found: dict[str, list[Event]] = {}
+        if not ids:
+            return found
+        for customer, at, record in self._query(
+                f"SELECT d.customer_id, e.event_time, e.record FROM events e "
+                f"JOIN customer_devices d ON e.anonymous_id = d.anonymous_id "
+                f"WHERE d.customer_id IN ({self._in(ids)}) AND {condition}", [*ids, *values]):
+            if keep(_epoch_ms(at), bounds[customer]):
+                found.setdefault(customer, []).append(event_from_stored(record))
+        return found
 
     def journey_days_of(self, customer_ids: Iterable[str]) -> set[str]:
         """``journey_days`` of many customers in one query (the union of their days)."""
@@ -204,6 +238,10 @@ class History:
 _JOURNEY_CHILDREN = ((PageView, "page_views", "page_views"), (FrictionPoint, "friction_events", "friction"),
                      (ConversationSummary, "conversations", "conversations"),
                      (TaskAttempt, "task_attempts", "task_attempts"))
+
+
+def _aware(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 
 def _midnight(ordinal: int) -> datetime:

@@ -47,7 +47,8 @@ INTEGER = r"^-?[0-9]{1,15}$"  # a JSON integer's text, within the range of milli
 
 # The run-only files as the landing stages them: touched_days and customers.
 RUN_FILE_KINDS: dict[str, list[tuple[str, str]]] = {
-    "touched_days": [("day", DAY)], "pending_days": [("day", DAY)], "customers": [("customer_id", "VARCHAR"), ("devices", TEXT_LIST)]}
+    "touched_days": [("day", DAY)], "pending_days": [("day", DAY)], "customers": [("customer_id", "VARCHAR"), ("devices", TEXT_LIST)],
+    "partial_customers": [("customer_id", "VARCHAR"), ("devices", TEXT_LIST)]}
 
 
 def column_kinds(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:

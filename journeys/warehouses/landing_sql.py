@@ -22,6 +22,8 @@ steps, in landing order:
    stored rows with the staged row of the same key;
 3. ``replace_customers``: customers rebuilt from their whole history lose
    every stored row and device link, then their devices are linked again;
+   ``relink_devices`` alone for customers rebuilt from a journey on
+   (``partial_customers``, DuckDB and PostgreSQL only);
 4. ``replace_journeys``: staged journeys replace every stored journey of the
    same customer that they overlap in time (children first), then go in.
 """
@@ -72,8 +74,16 @@ def upsert(n: Names, table: str, not_null: Collection[str] = ()) -> list[str]:
 def replace_customers(n: Names) -> list[str]:
     """Needs ``staged('customers')`` (customer_id) and ``staged('customer_devices')`` (anonymous_id, customer_id)."""
     rebuilt = f"(SELECT customer_id FROM {n.staged('customers')})"
+    return [*(f"DELETE FROM {n.table(t)} WHERE customer_id IN {rebuilt}" for t in JOURNEY_TABLES), *relink_devices(n)]
+
+
+def relink_devices(n: Names) -> list[str]:
+    """The staged customers' device links replace their stored ones, and each staged device's.
+
+    Alone, for ``staged('customers')`` from the ``partial_customers`` file: customers rebuilt
+    from a journey on keep their stored journeys (step 4 replaces those the run rebuilt)."""
     devices = n.table("customer_devices")
-    return [*(f"DELETE FROM {n.table(t)} WHERE customer_id IN {rebuilt}" for t in (*JOURNEY_TABLES, "customer_devices")),
+    return [f"DELETE FROM {devices} WHERE customer_id IN (SELECT customer_id FROM {n.staged('customers')})",
             f"DELETE FROM {devices} WHERE anonymous_id IN (SELECT anonymous_id FROM {n.staged('customer_devices')})",
             f"INSERT INTO {devices} SELECT * FROM {n.staged('customer_devices')}"]
 

