@@ -59,14 +59,14 @@ class _LinkDevicesFn(ReadsHistory):
     def _link(self, devices):
         previous = self.history.customers_of(device for device, _ in devices) if self.history else {}
         # A device's customer is its latest user: its stored link stands unless a new event names another user.
-        relinked = [device for device, events in devices if _names_another_user(events, previous.get(device))]
+        relinked = {device for device, events in devices if _names_another_user(events, previous.get(device))}
         stored = self.history.device_events_by_device(relinked) if relinked else {}
         out = []
         for device, events in devices:
-            if device in stored:
-                events = events + stored[device]
-            customer = device_customer(events) if device in stored or device not in previous else previous[device]
-            out.append((customer, DeviceBatch(device, tuple(events), device in stored)))
+            if device in relinked:
+                events = events + stored.get(device, [])
+            customer = device_customer(events) if device in relinked or device not in previous else previous[device]
+            out.append((customer, DeviceBatch(device, tuple(events), device in relinked)))
             if previous.get(device) and previous[device] != customer:
                 out.append((previous[device], DeviceMoved(device)))
         return out
