@@ -203,9 +203,8 @@ def table_rows(raw: beam.PCollection, config: Config, run_started_ms: int, dead_
     built = build_journeys(ingested.events, config, history_url=history_url, partial=defer_days)
     daily, customer_files = {}, {"customers": built.customers}
     if defer_days:
-        customer_files = built.customers | "WholeOrPartial" >> beam.Partition(_whole_or_partial, 2)
-        customer_files = {"customers": customer_files[0], PARTIAL_CUSTOMERS: customer_files[1]}
-    if defer_days:
+        whole, partial = built.customers | "WholeOrPartial" >> beam.Partition(_whole_or_partial, 2)
+        customer_files = {"customers": whole, PARTIAL_CUSTOMERS: partial}
         days, days_file = built.customers | "TouchedDays" >> TouchedDays(history_url), PENDING_DAYS
     else:
         (whole_days, days), days_file = built.customers | "CompleteDays" >> CompleteDays(history_url), "touched_days"

@@ -98,15 +98,16 @@ def column_value(column: str, value: Any) -> Any:
 
 
 # The run-only files the landing reads, in the columns it stages them in.
-RUN_FILE_COLUMNS = {"touched_days": ["day"], "pending_days": ["day"], "customers": ["customer_id", "devices"],
-                    "partial_customers": ["customer_id", "devices"]}
+CUSTOMER_FILES = ("customers", "partial_customers")  # rebuilt whole, rebuilt from a journey on
+RUN_FILE_COLUMNS = {"touched_days": ["day"], "pending_days": ["day"],
+                    **{name: ["customer_id", "devices"] for name in CUSTOMER_FILES}}
 
 
 def _converted(table: str, columns: list[str], row: dict) -> tuple:
     """A run file's row as the driver takes it (ValueError, TypeError... for one that is not such a row)."""
     if table in ("touched_days", "pending_days"):
         return (date.fromisoformat(row["day"]),)
-    if table in ("customers", "partial_customers"):
+    if table in CUSTOMER_FILES:
         return row["customer_id"], [str(device) for device in row["devices"]]
     return tuple(column_value(c, row.get(c)) for c in columns)
 
@@ -269,7 +270,7 @@ class Warehouse(ABC):
     def _read_batch(self, con, run_dir: Path) -> landing_batch.Batch:
         """The run's files as rows per table in the tables' columns (a line that does not convert is refused)."""
         batch = landing_batch.Batch()
-        for table in ("touched_days", "pending_days", *TABLE_KEYS, *JOURNEY_TABLES, "customers", "partial_customers"):
+        for table in ("touched_days", "pending_days", *TABLE_KEYS, *JOURNEY_TABLES, *CUSTOMER_FILES):
             columns = RUN_FILE_COLUMNS.get(table) or self.columns(con, table)
             batch.columns[table] = columns
             for path in run_files(run_dir, table):
