@@ -167,6 +167,14 @@ class Warehouse(ABC):
         """Runs an INSERT; the number of rows it inserted."""
         raise NotImplementedError
 
+    # A stored row's own address (DuckDB's rowid), if the warehouse reads rows by it faster than by a filter on
+    # another column: the history then finds rows by their narrow columns and reads only their records.
+    row_id: str | None = None
+
+    def records_of_rows(self, con, row_ids: list[int]) -> list[tuple[int, str]]:
+        """(row_id, record) of those rows of ``events``, in the order stored (only with ``row_id``)."""
+        raise NotImplementedError
+
     unnest = "unnest({})"  # SQL of the elements of a TEXT_LIST column, one row each
     # What the warehouse raises for a run file it cannot read (a line that is not JSON...): the row-by-row path then.
     file_errors: tuple[type[BaseException], ...] = ()

@@ -52,10 +52,12 @@ def event_from_stored(record: str | dict) -> Event:
 class History:
     """Read-only look-ups against one warehouse; open in ``DoFn.setup``."""
 
-    def __init__(self, warehouse_url: str):
+    def __init__(self, warehouse_url: str, by_row_id: bool = True):
+        """``by_row_id=False``: every read as on a warehouse without row ids (one query, records included)."""
         self._warehouse = warehouse_for(warehouse_url)
         self._con = self._warehouse.read_only_connection()
         self._mark = self._warehouse.placeholder
+        self._row_id = self._warehouse.row_id if by_row_id else None
 
     def close(self) -> None:
         self._con.close()
@@ -72,8 +74,7 @@ class History:
         ids = sorted(set(anonymous_ids))
         if not ids:
             return []
-        rows = self._query(f"SELECT record FROM events WHERE anonymous_id IN ({self._in(ids)})", ids)
-        return [event_from_stored(row[0]) for row in rows]
+        return [event_from_stored(record) for _, record in self._device_records(ids)]
 
     def customers_of(self, anonymous_ids: Iterable[str]) -> dict[str, str]:
         ids = sorted(set(anonymous_ids))
@@ -84,8 +85,23 @@ class History:
 
     def device_events_by_device(self, anonymous_ids: Iterable[str]) -> dict[str, list[Event]]:
         """``device_events`` for many devices in one query, by device (each device's rows in the order read)."""
-        return self._grouped("SELECT anonymous_id, record FROM events WHERE anonymous_id", anonymous_ids,
-                             event_from_stored)
+        grouped: dict[str, list[Event]] = {}
+        for device, record in self._device_records(sorted(set(anonymous_ids))):
+            grouped.setdefault(device, []).append(event_from_stored(record))
+        return grouped
+
+    def _device_records(self, ids: list[str]) -> list[tuple[str, str]]:
+        """(anonymous_id, record) of the devices' stored events, in the order stored."""
+        if not ids:
+            return []
+        where = f"FROM events WHERE anonymous_id IN ({self._in(ids)})"
+        if self._row_id is None:
+            return self._query(f"SELECT anonymous_id, record {where}", ids)
+        device_of = dict(self._query(f"SELECT {self._row_id}, anonymous_id {where}", ids))
+        return [(device_of[row], record) for row, record in self._records_of_rows(device_of)]
+
+    def _records_of_rows(self, row_ids) -> list[tuple[int, str]]:
+        return self._warehouse.records_of_rows(self._con, sorted(row_ids)) if row_ids else []
 
     def devices_of_customers(self, customer_ids: Iterable[str]) -> dict[str, list[str]]:
         """``devices_of`` for many customers in one query."""
@@ -128,12 +144,24 @@ class History:
         found: dict[str, list[Event]] = {}
         if not ids:
             return found
-        for customer, at, record in self._query(
-                f"SELECT d.customer_id, e.event_time, e.record FROM events e "
-                f"JOIN customer_devices d ON e.anonymous_id = d.anonymous_id "
-                f"WHERE d.customer_id IN ({self._in(ids)}) AND {condition}", [*ids, *values]):
+        joined = (f"FROM events e JOIN customer_devices d ON e.anonymous_id = d.anonymous_id "
+                  f"WHERE d.customer_id IN ({self._in(ids)}) AND {condition}")
+        if self._row_id is None:
+            for customer, at, record in self._query(f"SELECT d.customer_id, e.event_time, e.record {joined}",
+                                                    [*ids, *values]):
+                if keep(_epoch_ms(at), bounds[customer]):
+                    found.setdefault(customer, []).append(event_from_stored(record))
+            return found
+        # Each customer's own bound applied before any record is read.
+        customers_of: dict[int, list[str]] = {}
+        for customer, at, row in self._query(f"SELECT d.customer_id, e.event_time, e.{self._row_id} {joined}",
+                                             [*ids, *values]):
             if keep(_epoch_ms(at), bounds[customer]):
-                found.setdefault(customer, []).append(event_from_stored(record))
+                customers_of.setdefault(row, []).append(customer)
+        for row, record in self._records_of_rows(customers_of):
+            event = event_from_stored(record)
+            for customer in customers_of[row]:
+                found.setdefault(customer, []).append(event)
         return found
 
     def journey_days_of(self, customer_ids: Iterable[str]) -> set[str]:
