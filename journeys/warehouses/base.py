@@ -171,6 +171,10 @@ class Warehouse(ABC):
     # another column: the history then finds rows by their narrow columns and reads only their records.
     row_id: str | None = None
 
+    # SQL of a stored TIMESTAMPTZ ({}) as epoch milliseconds (a BIGINT), if the warehouse converts it; else
+    # the history converts the driver's datetimes itself.
+    epoch_ms: str | None = None
+
     def records_of_rows(self, con, row_ids: list[int]) -> list[tuple[int, str]]:
         """(row_id, record) of those rows of ``events``, in the order stored (only with ``row_id``)."""
         raise NotImplementedError

@@ -25,6 +25,7 @@ _COPY_ESCAPES = ((b"\\", b"\\\\"), (b"\t", b"\\t"), (b"\r", b"\\r"))
 
 class PostgresWarehouse(Warehouse):
     placeholder = "%s"
+    epoch_ms = "CAST(round(extract(epoch FROM {}) * 1000) AS BIGINT)"
     # Class 22 (a value that does not cast, NUL in text) and 23 (a constraint); a str psycopg cannot encode.
     # A run file's line that is not JSON or not UTF-8 is class 22 too.
     data_errors = (psycopg.DataError, psycopg.IntegrityError, UnicodeError)
