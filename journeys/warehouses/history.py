@@ -82,7 +82,7 @@ class History:
         """``SELECT`` of ``kind``'s fields (each ``prefix`` + name) ``rest``, as ``kind`` rows with times in ms.
 
         The warehouse converts the times where it can: a driver's aware datetimes cost more than the
-        query (4 s of an 8 s read of one day's 400,000 stored rows on DuckDB)."""
+        query (one day's 400,000 stored rows on DuckDB: 10.5 s read with them, 4.7 s without)."""
         columns = ", ".join(self._time(prefix + name) if name in _MODEL_TIMES else prefix + name
                             for name in kind._fields)
         rows = self._query(f"SELECT {columns} {rest}", values)
