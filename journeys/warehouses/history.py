@@ -165,22 +165,15 @@ class History:
             return found
         joined = (f"FROM events e JOIN customer_devices d ON e.anonymous_id = d.anonymous_id "
                   f"WHERE d.customer_id IN ({self._in(ids)}) AND {condition}")
-        if self._row_id is None:
-            for customer, at, record in self._query(
-                    f"SELECT d.customer_id, {self._time('e.event_time')}, e.record {joined}", [*ids, *values]):
-                if keep(self._ms(at), bounds[customer]):
-                    found.setdefault(customer, []).append(event_from_stored(record))
-            return found
-        # Each customer's own bound applied before any record is read.
-        customers_of: dict[int, list[str]] = {}
-        for customer, at, row in self._query(
-                f"SELECT d.customer_id, {self._time('e.event_time')}, e.{self._row_id} {joined}", [*ids, *values]):
-            if keep(self._ms(at), bounds[customer]):
-                customers_of.setdefault(row, []).append(customer)
-        for row, record in self._records_of_rows(customers_of):
-            event = event_from_stored(record)
-            for customer in customers_of[row]:
-                found.setdefault(customer, []).append(event)
+        # Each customer's own bound applied on event_time; with row ids, before any record is read.
+        kept = [(customer, value) for customer, at, value in self._query(
+            f"SELECT d.customer_id, {self._time('e.event_time')}, e.{self._row_id or 'record'} {joined}",
+            [*ids, *values]) if keep(self._ms(at), bounds[customer])]
+        if self._row_id is not None:
+            records = dict(self._records_of_rows({row for _, row in kept}))
+            kept = [(customer, records[row]) for customer, row in sorted(kept, key=lambda pair: pair[1])]
+        for customer, record in kept:
+            found.setdefault(customer, []).append(event_from_stored(record))
         return found
 
     def journey_days_of(self, customer_ids: Iterable[str]) -> set[str]:
